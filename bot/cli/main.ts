@@ -1,0 +1,64 @@
+/**
+ * `commodore` command-line entry: dispatches to a subcommand and maps errors to exit codes.
+ */
+import { CommodoreError, errorMessage } from "../../lib/errors.ts";
+import { suggest } from "../../lib/suggest.ts";
+import type { CliIo } from "./command.ts";
+import { COMMANDS } from "./commands/index.ts";
+import { CliError, UnknownCommandError } from "./errors.ts";
+
+/** Exit code for an unexpected internal failure. */
+const EXIT_SOFTWARE = 70;
+
+async function helpText(): Promise<string> {
+  const lines = ["Usage: commodore <command> [options]", "", "Commands:"];
+  for (const name of Object.keys(COMMANDS).sort()) {
+    const load = COMMANDS[name];
+    if (load) lines.push(`  ${name.padEnd(16)} ${(await load()).summary}`);
+  }
+  lines.push("", "Run `commodore <command> --help` for a command's options.");
+  return lines.join("\n") + "\n";
+}
+
+function defaultIo(): CliIo {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    signal: controller.signal,
+  };
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    io.stdout(await helpText());
+    return 0;
+  }
+  try {
+    const load = COMMANDS[name];
+    if (!load) throw new UnknownCommandError(name, suggest(name, Object.keys(COMMANDS)));
+    const command = await load();
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.stdout(command.usage.endsWith("\n") ? command.usage : command.usage + "\n");
+      return 0;
+    }
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.stderr(`commodore: ${err.describe()} [${err.code}]\n`);
+      return err.exitCode;
+    }
+    if (err instanceof CommodoreError) {
+      io.stderr(`commodore: ${err.describe()} [${err.code}]\n`);
+      return 1;
+    }
+    io.stderr(`commodore: internal error: ${errorMessage(err)}\n`);
+    return EXIT_SOFTWARE;
+  }
+}

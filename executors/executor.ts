@@ -1,0 +1,29 @@
+/**
+ * The plug point between the bot and the things that act on the world.
+ *
+ * The bot turns a command into a call of `execute`; the executor reports progress through the
+ * context and resolves with a structured result that a transport later formats. Executors know
+ * nothing about IRC, HTTP or voice: they see only who asked (a principal id) and for which job.
+ */
+
+/** What an executor is told about the job it works for. */
+export interface ExecutionContext<Progress> {
+  /** The job this execution belongs to. */
+  readonly jobId: string;
+  /** The principal id that asked, for signing, authorization and audit. */
+  readonly principalId: string;
+  /** Aborted when the job is cancelled or the bot shuts down. */
+  readonly signal: AbortSignal;
+  /** Called for every progress event, in order. Must not throw. */
+  progress(event: Progress): void;
+}
+
+/** One executor: a named way of doing something. */
+export interface Executor<Request, Result, Progress> {
+  /** Stable name, e.g. `fleet` or `provision`. */
+  readonly name: string;
+  /** Runs one request; rejects only for failures of the executor itself, not of targets. */
+  execute(request: Request, context: ExecutionContext<Progress>): Promise<Result>;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}

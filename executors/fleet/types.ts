@@ -1,0 +1,87 @@
+/**
+ * The fleet executor's public, transport-neutral types: what a caller asks for and the
+ * structured result it gets back. Transports format these; they never see protocol messages.
+ */
+
+/** How one host ended up in a fleet request. */
+export type HostStatus =
+  /** The host acknowledged and completed with exit 0. */
+  | "ok"
+  /** The host completed with a non-zero exit (including refusals and provider errors). */
+  | "failed"
+  /** The registry said the host should answer, but no ack came within the ack timeout. */
+  | "no_ack"
+  /** The host acknowledged but no result came within the execution timeout. */
+  | "no_result"
+  /** A host the registry did not list for this filter answered with a valid signature. */
+  | "unexpected";
+
+/** One host's outcome, with timings measured by the controller. */
+export interface HostResult {
+  readonly hostname: string;
+  readonly status: HostStatus;
+  /** Provider exit code when a `complete` arrived. */
+  readonly exit?: number;
+  /** One-line human summary (the original's `short`), or the reason for silence. */
+  readonly short: string;
+  /** The provider's full output object when a `complete` arrived. */
+  readonly output?: Readonly<Record<string, unknown>>;
+  /** Milliseconds from publish to the host's `start`. */
+  readonly ackMs?: number;
+  /** Milliseconds from publish to the host's `complete`. */
+  readonly durationMs?: number;
+}
+
+/** Counts over all hosts of one request. */
+export interface FleetSummary {
+  /** Hosts the registry expected to answer. */
+  readonly expected: number;
+  readonly acked: number;
+  /** Hosts that answered `noop` (filter did not match them). */
+  readonly noop: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly noAck: number;
+  readonly noResult: number;
+  readonly unexpected: number;
+  /** Milliseconds from publish to the moment the request was closed. */
+  readonly durationMs: number;
+}
+
+/** Fact filter: every key must match (glob(3) pattern against the fact's string value). */
+export type FactFilter = Readonly<Record<string, string>>;
+
+/** What a caller asks the fleet to do. */
+export interface FleetRequest {
+  /** Provider name, e.g. `ping`, `uptime`, `facts`. */
+  readonly provider: string;
+  /** Provider arguments (positional words from the command line). */
+  readonly args: readonly string[];
+  /** Fact filter; empty means all hosts. */
+  readonly where: FactFilter;
+  /** Overrides the ack timeout for this request. */
+  readonly ackTimeoutMs?: number;
+  /** Overrides the provider's execution timeout for this request. */
+  readonly execTimeoutMs?: number;
+}
+
+/** The structured result of one fleet request. */
+export interface FleetResult {
+  /** Protocol request id (also the `reply_to` channel suffix). */
+  readonly requestId: string;
+  readonly provider: string;
+  readonly args: readonly string[];
+  readonly where: FactFilter;
+  /** One entry per host, sorted by hostname. */
+  readonly hosts: readonly HostResult[];
+  readonly summary: FleetSummary;
+  /** The verified `complete` replies as received, for clients that want the raw protocol. */
+  readonly replies: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** Progress events emitted while a request runs, in order. */
+export type FleetProgress =
+  | { readonly kind: "published"; readonly requestId: string; readonly expected: readonly string[] }
+  | { readonly kind: "ack"; readonly hostname: string; readonly acked: number; readonly expected: number }
+  | { readonly kind: "noop"; readonly hostname: string }
+  | { readonly kind: "host"; readonly result: HostResult; readonly done: number; readonly expected: number };

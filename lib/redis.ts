@@ -1,0 +1,119 @@
+/**
+ * Redis connections with an explicit life cycle.
+ *
+ * Every connection reconnects with capped, jittered exponential backoff, names itself to the
+ * server (`CLIENT SETNAME`), resubscribes after a reconnect and logs state changes without
+ * ever printing the password from the URL.
+ */
+import { Redis, type RedisOptions } from "ioredis";
+import { OptionsError } from "./errors.ts";
+import { redactUrlCredentials, type Logger } from "./log.ts";
+
+/** First reconnect delay. */
+export const RECONNECT_BASE_MS = 100;
+/** Longest delay between reconnect attempts. */
+export const RECONNECT_CAP_MS = 5_000;
+/** How long one command may wait in the offline queue before failing. */
+export const COMMAND_TIMEOUT_MS = 10_000;
+
+/** Options for {@link connectRedis}. */
+export interface RedisConnectOptions {
+  /** `redis://[user:pass@]host:port[/db]` or `rediss://` for TLS. */
+  url: string;
+  /** Connection name shown by `CLIENT LIST`, e.g. `commodore-agent-www01`. */
+  name: string;
+  logger: Logger;
+  /** Extra TLS settings for `rediss://` (CA file contents etc.). */
+  tls?: RedisOptions["tls"];
+}
+
+/** Delay before reconnect attempt `attempt` (1-based): full jitter under a capped exponential. */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** Math.min(attempt, 16));
+  return Math.max(RECONNECT_BASE_MS, Math.round(ceiling * random()));
+}
+
+/** Validates a Redis URL, throwing an error that names the option to change. */
+export function parseRedisUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new OptionsError(
+      `redis.url is not a valid URL: ${redactUrlCredentials(url)}`,
+      "use redis://host:port or rediss://host:port for TLS (set REDIS_URL or redis.url)",
+    );
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new OptionsError(
+      `redis.url must use redis:// or rediss://, got ${parsed.protocol}//`,
+      "set REDIS_URL or redis.url to redis://host:port",
+    );
+  }
+  return parsed;
+}
+
+/**
+ * Opens a Redis connection. The returned client is connecting; await `ready` before use when
+ * the caller needs a definite answer (CLI commands do, long-running services do not).
+ */
+export function connectRedis(options: RedisConnectOptions): Redis {
+  const parsed = parseRedisUrl(options.url);
+  const safeUrl = redactUrlCredentials(options.url);
+  const log = options.logger.child({ redis: safeUrl, connection: options.name });
+  const redisOptions: RedisOptions = {
+    connectionName: options.name,
+    lazyConnect: false,
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    autoResubscribe: true,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    retryStrategy: (attempt) => reconnectDelay(attempt),
+  };
+  if (parsed.protocol === "rediss:") redisOptions.tls = options.tls ?? {};
+  const client = new Redis(options.url, redisOptions);
+  let wasReady = false;
+  client.on("ready", () => {
+    log[wasReady ? "info" : "debug"](wasReady ? "redis reconnected" : "redis connected");
+    wasReady = true;
+  });
+  client.on("error", (err: Error) => log.warn("redis error", { error: redactUrlCredentials(err.message) }));
+  client.on("reconnecting", (delay: number) => log.debug("redis reconnecting", { delayMs: delay }));
+  return client;
+}
+
+/** Resolves once the client is ready, or rejects after `timeoutMs` with an actionable error. */
+export async function waitReady(client: Redis, url: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<void> {
+  if (client.status === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new OptionsError(
+          `could not reach Redis at ${redactUrlCredentials(url)} within ${timeoutMs} ms`,
+          "check that redis-server is running and that REDIS_URL / redis.url points at it",
+        ),
+      );
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off("ready", onReady);
+    };
+    client.on("ready", onReady);
+  });
+}
+
+/** Closes a client politely, falling back to disconnect when the server is gone. */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === "end") return;
+  try {
+    await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1_000))]);
+  } catch {
+    // The server is already gone; disconnect below finishes the job.
+  }
+  client.disconnect(false);
+}

@@ -6,8 +6,15 @@
  */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
-const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
-const SECRET_FIELD = /pass(word)?|secret|token|authorization|private|credential|^key$|host_config_key/i;
+const LEVEL_ORDER: Record<LogLevel, number> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+  silent: 99,
+};
+const SECRET_FIELD =
+  /pass(word)?|secret|token|authorization|private|credential|^key$|host_config_key/i;
 const REDACTED = "[redacted]";
 const MAX_DEPTH = 4;
 
@@ -36,7 +43,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactUrlCredentials(value);
   if (value === null || typeof value !== "object") return value;
   if (depth >= MAX_DEPTH) return "[…]";
-  if (value instanceof Error) return { name: value.name, message: redactUrlCredentials(value.message) };
+  if (value instanceof Error)
+    return { name: value.name, message: redactUrlCredentials(value.message) };
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
@@ -56,9 +64,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const sink: LogSink = options.sink ?? ((line) => process.stderr.write(line + "\n"));
   const base = options.fields ?? {};
   const threshold = LEVEL_ORDER[level];
-  const write = (lvl: Exclude<LogLevel, "silent">, msg: string, fields?: Record<string, unknown>) => {
+  const write = (
+    lvl: Exclude<LogLevel, "silent">,
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => {
     if (LEVEL_ORDER[lvl] < threshold) return;
-    const entry = { time: new Date().toISOString(), level: lvl, msg, ...(redact({ ...base, ...fields }) as object) };
+    const entry = {
+      time: new Date().toISOString(),
+      level: lvl,
+      msg,
+      ...(redact({ ...base, ...fields }) as object),
+    };
     sink(JSON.stringify(entry));
   };
   return {

@@ -7,7 +7,9 @@
 type Labels = Record<string, string>;
 
 /** Default latency buckets in seconds. */
-export const DEFAULT_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const DEFAULT_BUCKETS_SECONDS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 
 interface Metric {
   readonly name: string;
@@ -51,7 +53,8 @@ export class Counter implements Metric {
 
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${formatLabels(labels)} ${value}`);
+    for (const { labels, value } of this.values.values())
+      lines.push(`${this.name}${formatLabels(labels)} ${value}`);
     return lines;
   }
 }
@@ -65,13 +68,20 @@ export class Gauge implements Metric {
   ) {}
 
   render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`];
+    return [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} gauge`,
+      `${this.name} ${this.read()}`,
+    ];
   }
 }
 
 /** A cumulative histogram (values in seconds by convention). */
 export class Histogram implements Metric {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  private readonly series = new Map<
+    string,
+    { labels: Labels; counts: number[]; sum: number; count: number }
+  >();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -97,7 +107,9 @@ export class Histogram implements Metric {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const s of this.series.values()) {
       this.buckets.forEach((b, i) => {
-        lines.push(`${this.name}_bucket${formatLabels(s.labels, { le: String(b) })} ${s.counts[i] ?? 0}`);
+        lines.push(
+          `${this.name}_bucket${formatLabels(s.labels, { le: String(b) })} ${s.counts[i] ?? 0}`,
+        );
       });
       lines.push(`${this.name}_bucket${formatLabels(s.labels, { le: "+Inf" })} ${s.count}`);
       lines.push(`${this.name}_sum${formatLabels(s.labels)} ${s.sum}`);
@@ -131,10 +143,15 @@ export class MetricsRegistry {
     return [...this.metrics.values()].flatMap((m) => m.render()).join("\n") + "\n";
   }
 
-  private getOrCreate<T extends Metric>(name: string, make: () => T, kind: abstract new (...a: never[]) => T): T {
+  private getOrCreate<T extends Metric>(
+    name: string,
+    make: () => T,
+    kind: abstract new (...a: never[]) => T,
+  ): T {
     const existing = this.metrics.get(name);
     if (existing) {
-      if (!(existing instanceof kind)) throw new Error(`metric ${name} already registered with another type`);
+      if (!(existing instanceof kind))
+        throw new Error(`metric ${name} already registered with another type`);
       return existing;
     }
     const m = make();

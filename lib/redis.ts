@@ -77,13 +77,19 @@ export function connectRedis(options: RedisConnectOptions): Redis {
     log[wasReady ? "info" : "debug"](wasReady ? "redis reconnected" : "redis connected");
     wasReady = true;
   });
-  client.on("error", (err: Error) => log.warn("redis error", { error: redactUrlCredentials(err.message) }));
+  client.on("error", (err: Error) =>
+    log.warn("redis error", { error: redactUrlCredentials(err.message) }),
+  );
   client.on("reconnecting", (delay: number) => log.debug("redis reconnecting", { delayMs: delay }));
   return client;
 }
 
 /** Resolves once the client is ready, or rejects after `timeoutMs` with an actionable error. */
-export async function waitReady(client: Redis, url: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<void> {
+export async function waitReady(
+  client: Redis,
+  url: string,
+  timeoutMs = COMMAND_TIMEOUT_MS,
+): Promise<void> {
   if (client.status === "ready") return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -30,7 +30,11 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
  * Parses flags with node:util, turning its generic errors into typed CLI errors that name
  * the flag and say how to get help.
  */
-export function parseFlags<O extends Options>(command: string, argv: readonly string[], options: O) {
+export function parseFlags<O extends Options>(
+  command: string,
+  argv: readonly string[],
+  options: O,
+) {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (err) {

@@ -29,7 +29,9 @@ export class UnknownCommandError extends CliError {
       "E_CLI_UNKNOWN_COMMAND",
       `unknown command "${name}"`,
       EXIT_USAGE,
-      suggestion === undefined ? "run `commodore help` for the list" : `did you mean \`commodore ${suggestion}\`?`,
+      suggestion === undefined
+        ? "run `commodore help` for the list"
+        : `did you mean \`commodore ${suggestion}\`?`,
     );
   }
 }
@@ -37,7 +39,12 @@ export class UnknownCommandError extends CliError {
 /** A flag is not known to the subcommand. */
 export class UnknownFlagError extends CliError {
   constructor(command: string, flag: string) {
-    super("E_CLI_UNKNOWN_FLAG", `unknown flag ${flag} for "${command}"`, EXIT_USAGE, `run \`commodore ${command} --help\``);
+    super(
+      "E_CLI_UNKNOWN_FLAG",
+      `unknown flag ${flag} for "${command}"`,
+      EXIT_USAGE,
+      `run \`commodore ${command} --help\``,
+    );
   }
 }
 
@@ -56,6 +63,11 @@ export class InvalidArgumentError extends CliError {
 /** A required positional argument is missing. */
 export class MissingArgumentError extends CliError {
   constructor(command: string, what: string) {
-    super("E_CLI_MISSING_ARGUMENT", `missing ${what} for "${command}"`, EXIT_USAGE, `run \`commodore ${command} --help\``);
+    super(
+      "E_CLI_MISSING_ARGUMENT",
+      `missing ${what} for "${command}"`,
+      EXIT_USAGE,
+      `run \`commodore ${command} --help\``,
+    );
   }
 }

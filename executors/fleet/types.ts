@@ -82,6 +82,16 @@ export interface FleetResult {
 /** Progress events emitted while a request runs, in order. */
 export type FleetProgress =
   | { readonly kind: "published"; readonly requestId: string; readonly expected: readonly string[] }
-  | { readonly kind: "ack"; readonly hostname: string; readonly acked: number; readonly expected: number }
+  | {
+      readonly kind: "ack";
+      readonly hostname: string;
+      readonly acked: number;
+      readonly expected: number;
+    }
   | { readonly kind: "noop"; readonly hostname: string }
-  | { readonly kind: "host"; readonly result: HostResult; readonly done: number; readonly expected: number };
+  | {
+      readonly kind: "host";
+      readonly result: HostResult;
+      readonly done: number;
+      readonly expected: number;
+    };

@@ -17,7 +17,18 @@ export function makeKey(type: "ed25519" | "ecdsa" | "rsa" = "ed25519", comment =
   const dir = tempDir("commodore-key-");
   const privatePath = join(dir, `id_${type}`);
   const bits = type === "rsa" ? ["-b", "2048"] : type === "ecdsa" ? ["-b", "256"] : [];
-  execFileSync("ssh-keygen", ["-q", "-t", type, ...bits, "-N", "", "-C", comment, "-f", privatePath]);
+  execFileSync("ssh-keygen", [
+    "-q",
+    "-t",
+    type,
+    ...bits,
+    "-N",
+    "",
+    "-C",
+    comment,
+    "-f",
+    privatePath,
+  ]);
   const publicPath = `${privatePath}.pub`;
   return { privatePath, publicPath, publicLine: readFileSync(publicPath, "utf8").trim() };
 }

@@ -95,3 +95,17 @@ export type FleetProgress =
       readonly done: number;
       readonly expected: number;
     };
+
+/** A node as its agent registered itself in Redis (heartbeat-refreshed). */
+export interface NodeInfo {
+  readonly hostname: string;
+  readonly facts: Readonly<Record<string, string>>;
+  /** SHA256 fingerprint of the agent's signing (host) key, as `ssh-keygen -l` prints it. */
+  readonly fingerprint: string;
+  /** The agent's public key line (`ssh-ed25519 AAAA…`). */
+  readonly publicKey: string;
+  /** Commodore version the agent runs. */
+  readonly version: string;
+  /** Last heartbeat, ISO 8601. */
+  readonly lastSeen: string;
+}

@@ -1,0 +1,134 @@
+/**
+ * `POST /voice/alexa`: the voice assistant's webhook as a hono sub-app. The raw body bytes are
+ * read before anything parses them, every request is verified (see `verify/verifier.ts`), and
+ * only then answered. Failures answer 400 with a code and a short reason; the log gets the
+ * same plus a request id, never the body or the caller's ids.
+ */
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { CommandHandler, Principal } from "../../bot/contract.ts";
+import { errorMessage } from "../../lib/errors.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { MetricsRegistry } from "../../lib/metrics.ts";
+import { answerRequest } from "./dialog.ts";
+import type { CommandRisk } from "./dialog.ts";
+import type { VoiceOptions } from "./options.ts";
+import { say } from "./response.ts";
+import { CertCache } from "./verify/cert-cache.ts";
+import { VoiceVerifyError } from "./verify/errors.ts";
+import { createCertFetcher } from "./verify/fetch-chain.ts";
+import type { FetchCertChain } from "./verify/fetch-chain.ts";
+import { loadTrustStore, parseTrustStore } from "./verify/trust-store.ts";
+import { CERT_URL_HEADER, SIGNATURE_HEADER, createVoiceVerifier } from "./verify/verifier.ts";
+
+const MS_PER_SECOND = 1_000;
+const HTTP_BAD_REQUEST = 400;
+const HTTP_TOO_LARGE = 413;
+
+/** What the webhook needs; side effects (trust store, fetcher, clock) are injectable. */
+export interface AlexaRoutesDeps {
+  readonly options: VoiceOptions;
+  readonly handler: CommandHandler;
+  readonly resolvePrincipal: (ids: {
+    applicationId: string;
+    userId: string;
+  }) => Principal | undefined;
+  readonly commandRisk: (commandText: string) => CommandRisk | undefined;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  /** PEM trusted roots; default: read `options.trustedRootsFile`. */
+  readonly trustedRootsPem?: string;
+  /** Default: HTTPS download with timeout and size cap. */
+  readonly fetchCertChain?: FetchCertChain;
+  /** Milliseconds since the epoch; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Creates the webhook sub-app; mount it with `app.route("/voice/alexa", createAlexaRoutes(deps))`. */
+export function createAlexaRoutes(deps: AlexaRoutesDeps): Hono {
+  const { options, metrics } = deps;
+  const log = deps.log.child({ component: "voice" });
+  const roots =
+    deps.trustedRootsPem === undefined
+      ? loadTrustStore(options.trustedRootsFile)
+      : parseTrustStore(deps.trustedRootsPem);
+  const verify = createVoiceVerifier({
+    roots,
+    fetchCertChain: deps.fetchCertChain ?? createCertFetcher(),
+    now: deps.now ?? Date.now,
+    applicationIds: options.applicationIds,
+    toleranceSeconds: options.timestampToleranceSeconds,
+    cache: new CertCache(options.certCacheSize),
+  });
+  const requests = metrics.counter(
+    "commodore_voice_requests_total",
+    "Voice webhook requests by outcome",
+  );
+  const seconds = metrics.histogram(
+    "commodore_voice_answer_seconds",
+    "Time to answer a verified voice request",
+  );
+  const dialogDeps = {
+    options,
+    handler: deps.handler,
+    resolvePrincipal: deps.resolvePrincipal,
+    commandRisk: deps.commandRisk,
+    log,
+    intents: metrics.counter(
+      "commodore_voice_intents_total",
+      "Voice intents by intent and outcome",
+    ),
+  };
+
+  const app = new Hono();
+  const limit = bodyLimit({
+    maxSize: options.maxBodyBytes,
+    onError: (c) => {
+      requests.inc({ outcome: "E_VOICE_TOO_LARGE" });
+      return c.json(
+        { error: "E_VOICE_TOO_LARGE", message: `body exceeds ${options.maxBodyBytes} bytes` },
+        HTTP_TOO_LARGE,
+      );
+    },
+  });
+  app.post("/", limit, async (c) => {
+    const rid = randomUUID();
+    const started = performance.now();
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    let env;
+    try {
+      env = await verify(body, {
+        certUrl: c.req.header(CERT_URL_HEADER),
+        signature: c.req.header(SIGNATURE_HEADER),
+      });
+    } catch (err) {
+      const code = err instanceof VoiceVerifyError ? err.code : "E_VOICE_VERIFY";
+      const reason = err instanceof VoiceVerifyError ? err.message : "verification failed";
+      if (!(err instanceof VoiceVerifyError))
+        log.error("voice verification crashed", { rid, error: errorMessage(err) });
+      requests.inc({ outcome: code });
+      log.warn("voice request rejected", { rid, code, reason });
+      return c.json({ error: code, message: reason }, HTTP_BAD_REQUEST);
+    }
+    const fields = {
+      rid,
+      requestId: env.request.requestId,
+      type: env.request.type,
+      intent: env.request.intent?.name,
+    };
+    let answer;
+    try {
+      answer = await answerRequest(env, dialogDeps);
+    } catch (err) {
+      log.error("voice request failed", { ...fields, error: errorMessage(err) });
+      answer = say("Sorry, something went wrong. Please try again.");
+    }
+    requests.inc({ outcome: "answered" });
+    seconds.observe((performance.now() - started) / MS_PER_SECOND);
+    log.info("voice request answered", fields);
+    return c.json(answer);
+  });
+  return app;
+}

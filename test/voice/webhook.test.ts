@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { makeTestPki } from "../harness/test-ca.ts";
 import type { TestPki } from "../harness/test-ca.ts";
 import { CERT_URLS, envelope, GUEST_USER, startWebhook } from "./fixtures.ts";
@@ -140,6 +141,25 @@ describe("voice webhook verification", () => {
     });
     const res = await expectRejected("E_VOICE_REQUEST", body);
     assert.match(String(res.json["message"]), /request\.intent/);
+  });
+
+  test("an oversized body is refused before verification", async () => {
+    // Headers only, on its own connection: the server answers from Content-Length alone.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(hook.url, {
+        method: "POST",
+        agent: false,
+        headers: { "content-length": String(200 * 1024) },
+      });
+      req.on("response", (res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on("error", reject);
+      req.flushHeaders();
+    });
+    assert.equal(status, 413);
+    assert.match(hook.metrics.render(), /outcome="E_VOICE_TOO_LARGE"\} 1/);
   });
 
   test("built-ins answer without running anything", async () => {

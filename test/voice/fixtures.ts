@@ -188,7 +188,11 @@ export const CERT_URLS = {
 } as const;
 
 /** Serves the webhook mounted at /voice/alexa on a free loopback port. */
-export async function startWebhook(pki: TestPki, now: number): Promise<Webhook> {
+export async function startWebhook(
+  pki: TestPki,
+  now: number,
+  overrides: Record<string, unknown> = {},
+): Promise<Webhook> {
   const bot = new FakeBot();
   const logs: string[] = [];
   const fetched: string[] = [];
@@ -200,7 +204,7 @@ export async function startWebhook(pki: TestPki, now: number): Promise<Webhook> 
   app.route(
     "/voice/alexa",
     createAlexaRoutes({
-      options: parseVoiceOptions(VOICE_CONFIG),
+      options: parseVoiceOptions({ ...VOICE_CONFIG, ...overrides }),
       handler: bot,
       resolvePrincipal: ({ userId }) =>
         userId === ALICE_USER ? ALICE : userId === GUEST_USER ? GUEST : undefined,

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { silentLogger } from "../../lib/log.ts";
 import { HANDLER_FAILED, runWithDeadline } from "../../transports/voice/run.ts";
 import { waitFor } from "../harness/ports.ts";
-import { ALICE, FakeBot } from "./fixtures.ts";
+import { makeTestPki } from "../harness/test-ca.ts";
+import { ALICE, envelope, FakeBot, startWebhook } from "./fixtures.ts";
 
 const invocation = {
   principal: ALICE,
@@ -40,5 +41,22 @@ describe("runWithDeadline", () => {
       state.kind === "finished" && state.events.map((e) => e.type === "error" && e.code),
       [HANDLER_FAILED],
     );
+  });
+
+  test("the webhook answers with the job id when the deadline passes", async () => {
+    const now = Date.now();
+    const hook = await startWebhook(makeTestPki(now), now, { answerDeadlineMs: 100 });
+    try {
+      let release = () => {};
+      hook.bot.hold = new Promise<void>((resolve) => (release = resolve));
+      const intent = { name: "GetUptime", slots: { role: { name: "role", value: "db" } } };
+      const res = await hook.post(JSON.stringify(envelope(now, { intent })));
+      const response = res.json["response"] as { outputSpeech: { text: string } };
+      assert.equal(response.outputSpeech.text, "I started job j1; it is still running.");
+      release();
+      await waitFor("the job to finish", () => hook.bot.completed === 1);
+    } finally {
+      await hook.close();
+    }
   });
 });

@@ -50,6 +50,7 @@ async function execute(
   principal: Principal,
   command: string,
   intent: string,
+  budgetMs: number,
 ): Promise<VoiceResponse> {
   const invocation: Invocation = {
     principal,
@@ -57,12 +58,7 @@ async function execute(
     text: command,
     origin: `voice:${intent}`,
   };
-  const state = await runWithDeadline(
-    deps.handler,
-    invocation,
-    deps.options.answerDeadlineMs,
-    deps.log,
-  );
+  const state = await runWithDeadline(deps.handler, invocation, budgetMs, deps.log);
   deps.intents.inc({ intent, outcome: state.kind === "running" ? "running" : "executed" });
   return answerFor(state, command);
 }
@@ -72,6 +68,7 @@ async function intentAnswer(
   env: VoiceEnvelope,
   intent: VoiceIntent,
   deps: DialogDeps,
+  budgetMs: number,
 ): Promise<VoiceResponse> {
   const config = deps.options.intents[intent.name];
   const outcome = (label: string) =>
@@ -104,7 +101,7 @@ async function intentAnswer(
     deps.log.warn("voice intent maps to an invalid command", { intent: intent.name });
     return say("That request maps to a command I can't run. Check the voice configuration.");
   }
-  if (risk === "read") return await execute(deps, principal, command, intent.name);
+  if (risk === "read") return await execute(deps, principal, command, intent.name, budgetMs);
   if (risk === "dangerous" && !deps.options.allowDangerous) {
     outcome("refused");
     return say("That command is too dangerous to run by voice.");
@@ -121,16 +118,23 @@ async function intentAnswer(
     intent.confirmationStatus === "CONFIRMED" &&
     env.session?.attributes?.[PENDING_COMMAND] === command
   )
-    return await execute(deps, principal, command, intent.name);
+    return await execute(deps, principal, command, intent.name, budgetMs);
   outcome("confirm");
   return confirmIntent(intent, `Should I run ${command}?`, { [PENDING_COMMAND]: command });
 }
 
-/** Answers one verified request. */
-export async function answerRequest(env: VoiceEnvelope, deps: DialogDeps): Promise<VoiceResponse> {
+/**
+ * Answers one verified request. A command that runs gets `budgetMs` (default: the configured
+ * answer deadline) before the answer says it is still running.
+ */
+export async function answerRequest(
+  env: VoiceEnvelope,
+  deps: DialogDeps,
+  budgetMs = deps.options.answerDeadlineMs,
+): Promise<VoiceResponse> {
   const intent = env.request.intent;
   const builtin = builtinAnswer(deps.options, env.request.type, intent?.name);
   if (builtin !== undefined) return builtin;
   if (intent === undefined) return silence();
-  return await intentAnswer(env, intent, deps);
+  return await intentAnswer(env, intent, deps, budgetMs);
 }

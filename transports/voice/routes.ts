@@ -15,7 +15,9 @@ import type { MetricsRegistry } from "../../lib/metrics.ts";
 import { answerRequest } from "./dialog.ts";
 import type { CommandRisk } from "./dialog.ts";
 import type { VoiceOptions } from "./options.ts";
+import type { VoiceEnvelope } from "./request.ts";
 import { say } from "./response.ts";
+import type { VoiceResponse } from "./response.ts";
 import { CertCache } from "./verify/cert-cache.ts";
 import { VoiceVerifyError } from "./verify/errors.ts";
 import { createCertFetcher } from "./verify/fetch-chain.ts";
@@ -26,6 +28,8 @@ import { CERT_URL_HEADER, SIGNATURE_HEADER, createVoiceVerifier } from "./verify
 const MS_PER_SECOND = 1_000;
 const HTTP_BAD_REQUEST = 400;
 const HTTP_TOO_LARGE = 413;
+/** The command gets at least this long even when verification was slow. */
+const MIN_RUN_MS = 100;
 
 /** What the webhook needs; side effects (trust store, fetcher, clock) are injectable. */
 export interface AlexaRoutesDeps {
@@ -97,7 +101,7 @@ export function createAlexaRoutes(deps: AlexaRoutesDeps): Hono {
     const rid = randomUUID();
     const started = performance.now();
     const body = new Uint8Array(await c.req.arrayBuffer());
-    let env;
+    let env: VoiceEnvelope;
     try {
       env = await verify(body, {
         certUrl: c.req.header(CERT_URL_HEADER),
@@ -118,9 +122,14 @@ export function createAlexaRoutes(deps: AlexaRoutesDeps): Hono {
       type: env.request.type,
       intent: env.request.intent?.name,
     };
-    let answer;
+    // Time spent verifying (a certificate download) comes out of the answer deadline.
+    const budgetMs = Math.max(
+      MIN_RUN_MS,
+      options.answerDeadlineMs - Math.round(performance.now() - started),
+    );
+    let answer: VoiceResponse;
     try {
-      answer = await answerRequest(env, dialogDeps);
+      answer = await answerRequest(env, dialogDeps, budgetMs);
     } catch (err) {
       log.error("voice request failed", { ...fields, error: errorMessage(err) });
       answer = say("Sorry, something went wrong. Please try again.");

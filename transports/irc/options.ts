@@ -10,6 +10,7 @@ import { OptionsError } from "../../lib/errors.ts";
 /** RFC 2812 nickname characters (first char not a digit or dash). */
 const NICK_PATTERN = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/;
 /** Channel names: a type prefix, then anything but space, comma, BEL. */
+// eslint-disable-next-line no-control-regex -- BEL is forbidden in channel names
 const CHANNEL_PATTERN = /^[#&+!][^\s,\x07]+$/;
 /** IRC lines are 512 bytes; leave room for `:nick!user@host PRIVMSG #chan :`. */
 const MAX_LINE_BYTES = 450;
@@ -67,9 +68,8 @@ export const ircOptionsSchema = z
     tls: z
       .object({
         enabled: z.boolean().default(true),
+        /** Verify the server certificate; trust extra CAs with NODE_EXTRA_CA_CERTS. */
         rejectUnauthorized: z.boolean().default(true),
-        /** PEM CA bundle file to trust instead of the system store. */
-        ca: z.string().min(1).optional(),
       })
       .strict()
       .default({}),

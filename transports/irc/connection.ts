@@ -55,7 +55,7 @@ export class IrcConnection {
   private readonly log: Logger;
   private attempt = 0;
   private collisions = 0;
-  private registeredOnce = false;
+  private registrations = 0;
   private stopping = false;
   private isRegistered = false;
   private timers: (() => void)[] = [];
@@ -102,6 +102,11 @@ export class IrcConnection {
     return this.isRegistered;
   }
 
+  /** How many times the connection registered (1 + reconnects). */
+  get registrationCount(): number {
+    return this.registrations;
+  }
+
   /** True when the bot is in `channel`. */
   inChannel(channel: string): boolean {
     return this.channels.isJoined(channel);
@@ -122,7 +127,7 @@ export class IrcConnection {
     const waited = new Promise<void>((r) => (timer = setTimeout(r, START_WAIT_MS)));
     await Promise.race([this.firstRegistration, waited]);
     clearTimeout(timer);
-    if (!this.registeredOnce)
+    if (this.registrations === 0)
       this.log.warn("IRC not registered yet; still trying in the background");
   }
 
@@ -155,9 +160,10 @@ export class IrcConnection {
     return `${base}${this.collisions - UNDERSCORE_FALLBACKS}`;
   }
 
-  private identify(): void {
+  /** Identifies to NickServ when `nick` (the nick we now hold) is the configured one. */
+  private identify(nick: string): void {
     const password = this.o.nickservPassword;
-    if (password === undefined || !sameNick(this.nick, this.o.options.nick)) return;
+    if (password === undefined || !sameNick(nick, this.o.options.nick)) return;
     const account = this.o.options.nickserv?.account ?? this.o.options.nick;
     this.client.raw("PRIVMSG", "NickServ", `IDENTIFY ${account} ${password}`);
     this.log.info("identified to NickServ", { account });
@@ -174,9 +180,9 @@ export class IrcConnection {
     c.on("registered", (e) => {
       this.attempt = 0;
       this.isRegistered = true;
-      this.registeredOnce = true;
+      this.registrations += 1;
       this.log.info("IRC registered", { nick: e.nick });
-      this.identify();
+      this.identify(e.nick);
       this.channels.registered();
       this.queue.resume();
       this.o.hooks?.registered?.();
@@ -207,10 +213,12 @@ export class IrcConnection {
       this.log.error("server rejected nick", { nick: e.nick, reason: e.reason }),
     );
     c.on("nick", (e) => {
-      if (sameNick(e.new_nick, this.nick) && sameNick(e.new_nick, opts.nick)) {
+      // irc-framework may not have updated user.nick yet when this runs: check both names.
+      const us = sameNick(e.nick, this.nick) || sameNick(e.new_nick, this.nick);
+      if (us && sameNick(e.new_nick, opts.nick)) {
         this.log.info("reclaimed configured nick", { nick: e.new_nick });
-        this.identify();
-      } else if (sameNick(e.nick, opts.nick)) {
+        this.identify(e.new_nick);
+      } else if (!us && sameNick(e.nick, opts.nick)) {
         this.reclaimNick();
       }
     });

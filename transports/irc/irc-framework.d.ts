@@ -48,6 +48,7 @@ declare module "irc-framework" {
     "sasl failed": { reason: string; message?: string };
     loggedin: { nick: string; account: string };
     "irc error": { error: string; channel?: string; reason?: string };
+    raw: { line: string; from_server: boolean };
   }
 
   /** Options passed to `new Client()` / `connect()`. */

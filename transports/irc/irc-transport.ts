@@ -92,6 +92,11 @@ export class IrcTransport implements Transport {
     return this.connection.registered;
   }
 
+  /** How many times the bot registered with the server (1 + reconnects). */
+  get registrations(): number {
+    return this.connection.registrationCount;
+  }
+
   /** True when the bot is in `channel`. */
   inChannel(channel: string): boolean {
     return this.connection.inChannel(channel);

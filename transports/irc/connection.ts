@@ -11,6 +11,7 @@ import { backoffDelay } from "../../lib/backoff.ts";
 import type { Logger } from "../../lib/log.ts";
 import { sameNick } from "./addressing.ts";
 import { ChannelKeeper } from "./channels.ts";
+import { NickKeeper } from "./nick-keeper.ts";
 import {
   realScheduler,
   SendQueue,
@@ -23,8 +24,6 @@ import { sanitizeLine } from "./sanitize.ts";
 
 /** Longest wait in `start()` before it resolves and lets the reconnect loop carry on. */
 export const START_WAIT_MS = 15_000;
-/** Fallback nicks tried with plain underscores before numbered ones. */
-const UNDERSCORE_FALLBACKS = 2;
 
 /** Hooks the transport passes in; all optional. */
 export interface ConnectionHooks {
@@ -54,7 +53,7 @@ export class IrcConnection {
   private readonly schedule: Scheduler;
   private readonly log: Logger;
   private attempt = 0;
-  private collisions = 0;
+  private readonly nicks: NickKeeper;
   private registrations = 0;
   private stopping = false;
   private isRegistered = false;
@@ -74,6 +73,16 @@ export class IrcConnection {
       backoff: opts.reconnect,
       join: (name, key) => this.client.join(name, key),
       schedule: this.schedule,
+      logger: this.log,
+    });
+    this.nicks = new NickKeeper({
+      client: this.client,
+      nick: opts.nick,
+      nickserv:
+        o.nickservPassword === undefined
+          ? undefined
+          : { account: opts.nickserv?.account ?? opts.nick, password: o.nickservPassword },
+      registered: () => this.isRegistered,
       logger: this.log,
     });
     this.queue = new SendQueue({
@@ -120,7 +129,7 @@ export class IrcConnection {
   /** Connects; resolves on first registration or after {@link START_WAIT_MS}. */
   async start(): Promise<void> {
     this.stopping = false;
-    this.every(this.o.options.nickReclaimMs, () => this.reclaimNick());
+    this.every(this.o.options.nickReclaimMs, () => this.nicks.reclaim());
     this.every(this.o.options.channelCheckMs, () => this.isRegistered && this.channels.check());
     this.client.connect({ ...this.o.client });
     let timer: NodeJS.Timeout | undefined;
@@ -139,10 +148,11 @@ export class IrcConnection {
     this.timers = [];
     this.queue.pause();
     this.channels.reset();
-    if (!this.client.connected) return;
+    const wasConnected = this.client.connected;
     const closed = new Promise<void>((r) => this.client.on("close", () => r()));
+    // Also ends a connection attempt still in progress.
     this.client.quit("Commodore shutting down");
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000))]);
+    if (wasConnected) await Promise.race([closed, new Promise((r) => setTimeout(r, 1_000))]);
   }
 
   private every(ms: number, fn: () => void): void {
@@ -153,27 +163,6 @@ export class IrcConnection {
     this.timers.push(this.schedule(loop, ms));
   }
 
-  private fallbackNick(): string {
-    const base = this.o.options.nick;
-    this.collisions += 1;
-    if (this.collisions <= UNDERSCORE_FALLBACKS) return base + "_".repeat(this.collisions);
-    return `${base}${this.collisions - UNDERSCORE_FALLBACKS}`;
-  }
-
-  /** Identifies to NickServ when `nick` (the nick we now hold) is the configured one. */
-  private identify(nick: string): void {
-    const password = this.o.nickservPassword;
-    if (password === undefined || !sameNick(nick, this.o.options.nick)) return;
-    const account = this.o.options.nickserv?.account ?? this.o.options.nick;
-    this.client.raw("PRIVMSG", "NickServ", `IDENTIFY ${account} ${password}`);
-    this.log.info("identified to NickServ", { account });
-  }
-
-  private reclaimNick(): void {
-    if (this.isRegistered && !sameNick(this.nick, this.o.options.nick))
-      this.client.changeNick(this.o.options.nick);
-  }
-
   private wire(): void {
     const c = this.client;
     const opts = this.o.options;
@@ -182,7 +171,7 @@ export class IrcConnection {
       this.isRegistered = true;
       this.registrations += 1;
       this.log.info("IRC registered", { nick: e.nick });
-      this.identify(e.nick);
+      this.nicks.registered(e.nick);
       this.channels.registered();
       this.queue.resume();
       this.o.hooks?.registered?.();
@@ -190,7 +179,7 @@ export class IrcConnection {
     });
     c.on("close", () => {
       this.isRegistered = false;
-      this.collisions = 0;
+      this.nicks.reset();
       this.queue.pause();
       this.channels.reset();
       this.o.hooks?.disconnected?.();
@@ -203,26 +192,6 @@ export class IrcConnection {
       );
     });
     c.on("socket error", (err) => this.log.warn("IRC socket error", { error: err.message }));
-    c.on("nick in use", (e) => {
-      if (this.isRegistered) return;
-      const next = this.fallbackNick();
-      this.log.warn("nick in use; trying a fallback", { nick: e.nick, fallback: next });
-      c.changeNick(next);
-    });
-    c.on("nick invalid", (e) =>
-      this.log.error("server rejected nick", { nick: e.nick, reason: e.reason }),
-    );
-    c.on("nick", (e) => {
-      // irc-framework may not have updated user.nick yet when this runs: check both names.
-      const us = sameNick(e.nick, this.nick) || sameNick(e.new_nick, this.nick);
-      if (us && sameNick(e.new_nick, opts.nick)) {
-        this.log.info("reclaimed configured nick", { nick: e.new_nick });
-        this.identify(e.new_nick);
-      } else if (!us && sameNick(e.nick, opts.nick)) {
-        this.reclaimNick();
-      }
-    });
-    c.on("quit", (e) => sameNick(e.nick, opts.nick) && this.reclaimNick());
     c.on("join", (e) => sameNick(e.nick, this.nick) && this.channels.selfJoined(e.channel));
     c.on("part", (e) => sameNick(e.nick, this.nick) && this.channels.selfParted(e.channel));
     c.on(

@@ -62,12 +62,17 @@ export class IrcTransport implements Transport {
       "commodore_irc_lines_dropped_total",
       "IRC lines dropped (queue full)",
     );
+    const lost = deps.metrics?.counter("commodore_irc_disconnects_total", "IRC connections lost");
     this.connection = new IrcConnection({
       options: o,
       client: clientOptions(o, deps.env),
       nickservPassword: nickserv,
       logger: this.log,
-      hooks: { lineSent: () => sent?.inc(), lineDropped: () => dropped?.inc() },
+      hooks: {
+        lineSent: () => sent?.inc(),
+        lineDropped: () => dropped?.inc(),
+        disconnected: () => lost?.inc(),
+      },
       ...(deps.schedule ? { schedule: deps.schedule } : {}),
     });
     this.cache = new OutputCache(o.outputCache.jobs, o.outputCache.ttlMs);

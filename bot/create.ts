@@ -67,6 +67,7 @@ export function createBot(options: CreateBotOptions): BotBundle {
     fleet: options.fleet,
     providerRisks,
     confirmTtlSeconds: config.bot.confirm.ttlSeconds,
+    metrics,
   });
   checkGrants(config.roles, registry);
   const bot = new Bot({

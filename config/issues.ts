@@ -6,6 +6,9 @@ import { redact } from "../lib/log.ts";
 import { suggest } from "../lib/suggest.ts";
 import type { ConfigProblem } from "./errors.ts";
 
+/** zod's own messages; anything else was written in the schema as the expectation. */
+const ZOD_DEFAULT_MESSAGE =
+  /^(Array|String|Number|Set|Date|BigInt|Value|Invalid|Expected|Required|Unrecognized)\b/;
 /** Longest rendering of a found value. */
 const MAX_FOUND_LENGTH = 80;
 
@@ -35,12 +38,21 @@ export function renderFound(raw: unknown, path: readonly (string | number)[]): s
   >;
   const shown = Object.values(safe)[0];
   const text = value === null ? "null" : (JSON.stringify(shown) ?? String(shown));
-  const kind = Array.isArray(value) ? "a list" : value === null ? "null" : `a ${typeof value}`;
+  const kind = Array.isArray(value)
+    ? value.length === 0
+      ? "an empty list"
+      : `a list of ${value.length}`
+    : value === null
+      ? "null"
+      : `a ${typeof value}`;
   const short = text.length > MAX_FOUND_LENGTH ? `${text.slice(0, MAX_FOUND_LENGTH)}…` : text;
   return typeof value === "object" ? kind : `${short} (${kind})`;
 }
 
-function expected(issue: ZodIssue, raw: unknown): string {
+/** What an issue expected, phrased for a human (`a string`, `one of a, b`). */
+export function expectedFor(issue: ZodIssue, raw: unknown): string {
+  if (issue.code !== "invalid_type" && !ZOD_DEFAULT_MESSAGE.test(issue.message))
+    return issue.message;
   switch (issue.code) {
     case "invalid_type":
       return issue.expected === "array"
@@ -97,7 +109,7 @@ export function issuesToProblems(
       : [
           {
             path: dottedPath(issue.path),
-            expected: expected(issue, raw),
+            expected: expectedFor(issue, raw),
             found: renderFound(raw, issue.path),
           },
         ],

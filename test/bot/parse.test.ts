@@ -6,6 +6,7 @@ import { builtinRegistry } from "../../bot/commands/builtins/index.ts";
 import { Policy } from "../../bot/permissions/policy.ts";
 import type { JobStore } from "../../bot/jobs/types.ts";
 import type { AuditLog } from "../../bot/audit/log.ts";
+import { MetricsRegistry } from "../../lib/metrics.ts";
 import { CommodoreError } from "../../lib/errors.ts";
 
 const registry = builtinRegistry({
@@ -15,6 +16,7 @@ const registry = builtinRegistry({
   fleet: undefined,
   providerRisks: { restart: "dangerous" },
   confirmTtlSeconds: 300,
+  metrics: new MetricsRegistry(),
 });
 
 function fails(text: string, code: string, hint?: RegExp): void {

@@ -6,6 +6,7 @@ import { Policy, type PolicyConfig } from "../../bot/permissions/policy.ts";
 import type { JobStore } from "../../bot/jobs/types.ts";
 import type { AuditLog } from "../../bot/audit/log.ts";
 import type { Principal } from "../../bot/contract.ts";
+import { MetricsRegistry } from "../../lib/metrics.ts";
 import { CommodoreError } from "../../lib/errors.ts";
 
 const config: PolicyConfig = {
@@ -32,6 +33,7 @@ const registry = builtinRegistry({
   fleet: undefined,
   providerRisks: { restart: "change", wipe: "dangerous" },
   confirmTtlSeconds: 300,
+  metrics: new MetricsRegistry(),
 });
 const who = (id: string, roles: string[]): Principal => ({ id, roles, display: id });
 const alice = who("alice", ["viewer"]);

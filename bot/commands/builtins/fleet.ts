@@ -5,6 +5,7 @@
  * new providers such as service restarts plug in by configuration alone.
  */
 import { CommodoreError } from "../../../lib/errors.ts";
+import type { MetricsRegistry } from "../../../lib/metrics.ts";
 import type { FleetPort } from "../../fleet-port.ts";
 import { fleetOk } from "../../format/fleet.ts";
 import type { CommandSpec, Risk, RunContext, RunOutcome } from "../types.ts";
@@ -28,7 +29,12 @@ export function requireFleet(fleet: FleetPort | undefined): FleetPort {
 export function fleetCommand(
   fleet: FleetPort | undefined,
   providerRisks: Readonly<Record<string, Risk>>,
+  metrics: MetricsRegistry,
 ): CommandSpec {
+  const replies = metrics.counter(
+    "commodore_fleet_host_results_total",
+    "Per-host outcomes of fleet commands (ok, failed, no_ack, no_result, unexpected)",
+  );
   const risks = { ...BUILTIN_PROVIDER_RISKS, ...providerRisks };
   const names = Object.keys(risks).sort();
   return {
@@ -71,6 +77,7 @@ export function fleetCommand(
           progress: (progress) => ctx.sink({ type: "fleet-progress", jobId: ctx.jobId, progress }),
         },
       );
+      for (const host of result.hosts) replies.inc({ status: host.status });
       return { ok: fleetOk(result.summary), result: { kind: "fleet", fleet: result } };
     },
   };

@@ -2,6 +2,7 @@
  * Builds the registry of built-in commands and checks role grants against it.
  */
 import { OptionsError } from "../../../lib/errors.ts";
+import type { MetricsRegistry } from "../../../lib/metrics.ts";
 import { suggest } from "../../../lib/suggest.ts";
 import type { AuditLog } from "../../audit/log.ts";
 import type { FleetPort } from "../../fleet-port.ts";
@@ -24,6 +25,7 @@ export interface BuiltinDeps {
   readonly fleet: FleetPort | undefined;
   readonly providerRisks: Readonly<Record<string, Risk>>;
   readonly confirmTtlSeconds: number;
+  readonly metrics: MetricsRegistry;
 }
 
 /** A registry holding every built-in command. */
@@ -31,7 +33,7 @@ export function builtinRegistry(deps: BuiltinDeps): CommandRegistry {
   const registry = new CommandRegistry();
   return registry
     .register(helpCommand(registry, deps.policy))
-    .register(fleetCommand(deps.fleet, deps.providerRisks))
+    .register(fleetCommand(deps.fleet, deps.providerRisks, deps.metrics))
     .register(nodesCommand(deps.fleet))
     .register(jobsCommand(deps.jobs))
     .register(jobCommand(deps.jobs))

@@ -40,7 +40,7 @@ export interface BotBundle {
 /** Builds the bot. Throws OptionsError for grants naming unknown commands or arguments. */
 export function createBot(options: CreateBotOptions): BotBundle {
   const { config, redis, logger, metrics } = options;
-  const prefix = config.redis.prefix;
+  const prefix = `${config.redis.prefix}:`;
   const policy = new Policy({ roles: config.roles, defaultRoles: config.bot.defaultRoles });
   const identity = new Identity(config.principals, options.env);
   const jobs = new RedisJobStore({ redis, prefix, ttlSeconds: config.bot.jobTtlSeconds });

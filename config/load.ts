@@ -22,6 +22,8 @@ export interface LoadOptions {
   /** YAML file; absent means defaults plus environment only. */
   readonly file?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Raw document used when no file is given (e.g. the embedded default). */
+  readonly defaults?: Record<string, unknown>;
 }
 
 function unwrap(t: ZodTypeAny): ZodTypeAny {
@@ -83,7 +85,7 @@ function lineOf(doc: Document, lines: LineCounter, path: string): number | undef
 /** Reads and validates configuration. Throws {@link ConfigError} listing every problem. */
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
-  let raw: unknown = {};
+  let raw: unknown = structuredClone(options.defaults ?? {});
   let located: { doc: Document; lines: LineCounter } | undefined;
   if (options.file !== undefined) {
     let text: string;

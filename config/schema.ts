@@ -4,6 +4,8 @@
  * a validation error reads "<path>: expected <message>, found <value>".
  */
 import { z } from "zod";
+import { agentOptionsSchema, controllerOptionsSchema } from "../executors/fleet/options.ts";
+import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
 
 const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 const RISKS = ["read", "change", "dangerous"] as const;
@@ -41,8 +43,8 @@ const redisSchema = z
     tls: tlsSchema.optional(),
     prefix: z
       .string()
-      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, "a key prefix such as commodore:")
-      .default("commodore:"),
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "a key prefix such as commodore (letters, digits, _ . -)")
+      .default(DEFAULT_PREFIX),
   })
   .strict();
 
@@ -130,6 +132,25 @@ const httpSchema = z
   })
   .strict();
 
+/** The bot's fleet controller; Redis comes from the `redis` section. */
+const controllerSchema = controllerOptionsSchema
+  .omit({ redisUrl: true, prefix: true })
+  .extend({
+    /** Controller signing key; `commodore start` generates one in the state directory when absent. */
+    keyPath: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** An agent on this machine; `commodore start` runs it in-process when `local` is true. */
+const agentSchema = agentOptionsSchema
+  .omit({ redisUrl: true, prefix: true })
+  .extend({
+    local: z.boolean().default(false),
+    hostKeyPath: z.string().min(1).optional(),
+    allowedSignersPath: z.string().min(1).optional(),
+  })
+  .strict();
+
 /** The whole file. */
 export const configSchema = z
   .object({
@@ -142,6 +163,8 @@ export const configSchema = z
     http: httpSchema.default({}),
     roles: z.record(z.object({ grants: z.array(grantSchema).default([]) }).strict()).default({}),
     principals: z.array(principalSchema).default([]),
+    controller: controllerSchema.default({}),
+    agent: agentSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -128,5 +128,6 @@ export function loadConfig(options: LoadOptions = {}): Config {
       };
     },
   );
+  problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
   throw new ConfigError(problems, options.file);
 }

@@ -3,13 +3,16 @@
  * fleet controller, an optional in-process agent, the bot and the HTTP transport; and stops
  * them again in reverse order.
  */
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { ConnectionOptions } from "node:tls";
 import { createAgent, type Agent } from "../../executors/fleet/agent/agent.ts";
 import {
   createFleetExecutor,
   type FleetExecutor,
 } from "../../executors/fleet/controller/controller.ts";
 import { ensureKeys } from "../../executors/fleet/keygen.ts";
+import { OptionsError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
 import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
@@ -35,6 +38,27 @@ export interface Services {
   readonly embeddedRedis: EmbeddedRedis | undefined;
   readonly agent: Agent | undefined;
   stop(): Promise<void>;
+}
+
+/** TLS options for `rediss://` from `redis.tls` (files are read here, never logged). */
+export function redisTls(config: Config): ConnectionOptions | undefined {
+  const t = config.redis.tls;
+  if (t === undefined) return undefined;
+  const read = (key: "caFile" | "certFile" | "keyFile", path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new OptionsError(
+        `redis.tls.${key}: expected a readable file, found ${(err as NodeJS.ErrnoException).code ?? "an error"} for ${path}`,
+      );
+    }
+  };
+  return {
+    rejectUnauthorized: t.rejectUnauthorized,
+    ...(t.caFile === undefined ? {} : { ca: read("caFile", t.caFile) }),
+    ...(t.certFile === undefined ? {} : { cert: read("certFile", t.certFile) }),
+    ...(t.keyFile === undefined ? {} : { key: read("keyFile", t.keyFile) }),
+  };
 }
 
 /** Starts the services; on failure stops whatever already started and rethrows. */
@@ -63,7 +87,13 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       redisUrl = embeddedRedis.url;
       logger.info("embedded redis-server started", { url: redisUrl, pid: embeddedRedis.pid });
     }
-    const redis = connectRedis({ url: redisUrl, name: "commodore-bot", logger });
+    const tls = redisTls(config);
+    const redis = connectRedis({
+      url: redisUrl,
+      name: "commodore-bot",
+      logger,
+      ...(tls ? { tls } : {}),
+    });
     stops.push(() => closeRedis(redis));
     await waitReady(redis, redisUrl);
 
@@ -74,8 +104,12 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     let agent: Agent | undefined;
     if (config.agent?.local === true) {
       const { local: _local, hostKeyPath, allowedSignersPath, ...agentOptions } = config.agent;
+      const subscriber = redis.duplicate();
+      stops.push(() => closeRedis(subscriber));
       agent = createAgent({
         ...agentOptions,
+        redis,
+        subscriber,
         redisUrl,
         prefix,
         hostKeyPath: hostKeyPath ?? keys.hostKey.privatePath,

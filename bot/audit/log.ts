@@ -64,10 +64,11 @@ export class AuditLog {
     }
   }
 
-  /** Writes one entry to the file and the stream. */
+  /** Writes one entry to the file and the stream; resolves once both writes are done. */
   async write(entry: AuditEntry): Promise<void> {
     const line = JSON.stringify(entry);
-    this.file?.write(line + "\n");
+    const file = this.file;
+    if (file) await new Promise<void>((resolve) => file.write(line + "\n", () => resolve()));
     try {
       await this.options.redis.xadd(
         this.options.streamKey,

@@ -78,6 +78,8 @@ export async function startSimFleet(
       pub = new Redis(url);
       sub = new Redis(url);
       sub.setMaxListeners(0);
+      for (const c of [pub, sub])
+        c.on("error", (err: Error) => process.stderr.write(`bench redis error: ${err.message}\n`));
       connections.push(pub, sub);
     }
     if (!pub || !sub) throw new Error("no connection");

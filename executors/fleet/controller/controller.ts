@@ -171,7 +171,9 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
           issued_at: issued,
           expires_at: issued + config.requestTtlMs,
           sender: config.principal,
-          on_behalf_of: ctx.principalId.slice(0, MAX_PRINCIPAL),
+          ...(ctx.principalId === ""
+            ? {}
+            : { on_behalf_of: ctx.principalId.slice(0, MAX_PRINCIPAL) }),
           match: matchFor(request.where),
           command: {
             provider: request.provider,

@@ -21,6 +21,8 @@ export const EXIT = {
   busy: 75,
   /** Timed out (as timeout(1)). */
   timeout: 124,
+  /** The agent stopped while the provider ran (128 + SIGTERM). */
+  stopped: 143,
   /** No such provider (as a shell's "command not found"). */
   unknown: 127,
 } as const;
@@ -87,23 +89,27 @@ export class ProviderRunner {
     run: (signal: AbortSignal) => Promise<ProviderOutput>,
   ): Promise<ProviderOutput> {
     const controller = new AbortController();
-    const onStop = () => controller.abort();
-    this.stopping.signal.addEventListener("abort", onStop);
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<ProviderOutput>((resolve) => {
+    let onStop: (() => void) | undefined;
+    const cutOff = new Promise<ProviderOutput>((resolve) => {
       timer = setTimeout(() => {
         controller.abort();
         resolve({ exit: EXIT.timeout, short: `timed out after ${timeoutMs} ms` });
       }, timeoutMs);
+      onStop = () => {
+        controller.abort();
+        resolve({ exit: EXIT.stopped, short: "agent stopping" });
+      };
+      this.stopping.signal.addEventListener("abort", onStop);
     });
     try {
       return await Promise.race([
         run(controller.signal).then(checkOutput, describeFailure),
-        timedOut,
+        cutOff,
       ]);
     } finally {
       clearTimeout(timer);
-      this.stopping.signal.removeEventListener("abort", onStop);
+      if (onStop) this.stopping.signal.removeEventListener("abort", onStop);
     }
   }
 }

@@ -140,10 +140,9 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       const hosts = await expected(request.where);
       const id = randomUUID();
       const channel = names.reply(id);
-      const execTimeoutMs =
-        request.execTimeoutMs ??
-        config.providerTimeoutsMs[request.provider] ??
-        config.execTimeoutMs;
+      // Sent to agents only when the controller has an opinion; otherwise the provider's default applies.
+      const askedTimeoutMs = request.execTimeoutMs ?? config.providerTimeoutsMs[request.provider];
+      const execTimeoutMs = askedTimeoutMs ?? config.execTimeoutMs;
       const progress = (e: FleetProgress) => {
         try {
           ctx.progress(e);
@@ -172,12 +171,14 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
           issued_at: issued,
           expires_at: issued + config.requestTtlMs,
           sender: config.principal,
-          on_behalf_of: ctx.principalId.slice(0, MAX_PRINCIPAL),
+          ...(ctx.principalId === ""
+            ? {}
+            : { on_behalf_of: ctx.principalId.slice(0, MAX_PRINCIPAL) }),
           match: matchFor(request.where),
           command: {
             provider: request.provider,
             args: [...request.args],
-            timeout_ms: execTimeoutMs,
+            ...(askedTimeoutMs === undefined ? {} : { timeout_ms: askedTimeoutMs }),
           },
         };
         await redis.publish(names.requests, sealEnvelope(message, security.requestSigner));

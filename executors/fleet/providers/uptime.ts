@@ -19,17 +19,14 @@ export interface UptimeSources {
   readonly now?: () => Date;
 }
 
-/** Formats seconds of uptime the way procps does: `5 days, 11:23`, `1 day, 23 min`, `42 min`. */
+/** Formats seconds of uptime as procps does (without its column padding): `5 days, 11:23`, `1 day, 23 min`, `42 min`. */
 export function formatSince(seconds: number): string {
   const days = Math.floor(seconds / SECONDS_PER_DAY);
   const totalMinutes = Math.floor(seconds / 60);
   const hours = Math.floor(totalMinutes / 60) % 24;
   const minutes = totalMinutes % 60;
   const dayPart = days > 0 ? `${days} day${days === 1 ? "" : "s"}, ` : "";
-  const clock =
-    hours > 0
-      ? `${String(hours).padStart(2, " ")}:${String(minutes).padStart(2, "0")}`
-      : `${minutes} min`;
+  const clock = hours > 0 ? `${hours}:${String(minutes).padStart(2, "0")}` : `${minutes} min`;
   return dayPart + clock;
 }
 

@@ -1,7 +1,7 @@
 /**
  * What a command declares about itself, and what it is given when it runs.
  */
-import type { BotSink, CommandResult, Invocation } from "../contract.ts";
+import type { BotSink, CommandResult, Invocation, Principal } from "../contract.ts";
 import type { FactFilter } from "../../executors/fleet/types.ts";
 
 /** How much a command can change the world. */
@@ -49,6 +49,8 @@ export type PermissionPolicy = "grant" | "everyone";
 /** What a command's `run` receives. */
 export interface RunContext {
   readonly invocation: Invocation;
+  /** Whose command runs: the caller, or for a confirmed command the one who asked for it. */
+  readonly principal: Principal;
   readonly command: ParsedCommand;
   readonly jobId: string;
   /** Progress and other events for the caller, also recorded on the job. */

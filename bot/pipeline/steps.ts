@@ -79,6 +79,7 @@ export function executeStep(store: JobStore, metrics: JobMetrics): Middleware {
     try {
       const outcome = await run.call(cmd.spec, {
         invocation: inv,
+        principal: ctx.requester,
         command: cmd,
         jobId,
         sink,

@@ -72,7 +72,7 @@ export function fleetCommand(
         },
         {
           jobId: ctx.jobId,
-          principalId: ctx.invocation.principal.id,
+          principalId: ctx.principal.id,
           signal: ctx.signal,
           progress: (progress) => ctx.sink({ type: "fleet-progress", jobId: ctx.jobId, progress }),
         },

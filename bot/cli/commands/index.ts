@@ -2,4 +2,10 @@
 import type { CliCommand } from "../command.ts";
 
 /** Loaded lazily so `commodore --help` stays fast and one subcommand's deps don't load another's. */
-export const COMMANDS: Record<string, () => Promise<CliCommand>> = {};
+export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  agent: async () => (await import("./agent.ts")).command,
+  config: async () => (await import("./config.ts")).command,
+  fleet: async () => (await import("./fleet.ts")).command,
+  keygen: async () => (await import("./keygen.ts")).command,
+  start: async () => (await import("./start.ts")).command,
+};

@@ -1,0 +1,171 @@
+/**
+ * `commodore fleet <provider> [args…]`: signs a request, waits for the registry's expected
+ * hosts, and prints the original protocol's progress lines, one `host: short` line per host and
+ * a summary. Exit 0 only when every expected host answered ok.
+ */
+import { errorMessage } from "../../../lib/errors.ts";
+import { createLogger } from "../../../lib/log.ts";
+import { waitReady, connectRedis } from "../../../lib/redis.ts";
+import { createFleetExecutor } from "../../../executors/fleet/controller/controller.ts";
+import { DEFAULT_REDIS_URL } from "../../../executors/fleet/options.ts";
+import type { FleetProgress, FleetResult, HostResult } from "../../../executors/fleet/types.ts";
+import type { CliCommand, CliIo } from "../command.ts";
+import { parseFlags } from "../command.ts";
+import { EXIT_UNAVAILABLE, InvalidArgumentError, MissingArgumentError } from "../errors.ts";
+
+const NAME = "fleet";
+/** Exit code when some host failed or stayed silent. */
+export const EXIT_HOSTS_FAILED = 1;
+/** Exit code when no host matched the filter. */
+export const EXIT_NO_HOSTS = 2;
+
+/** Parses repeated `key=value` flags into a record. */
+export function parseAssignments(
+  command: string,
+  flag: string,
+  values: readonly string[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    if (eq <= 0) throw new InvalidArgumentError(command, flag, "key=value", v);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Parses a positive integer flag. */
+export function parsePositiveInt(
+  command: string,
+  flag: string,
+  value: string | undefined,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError(command, flag, "a positive integer", value);
+  return n;
+}
+
+function hostLine(h: HostResult): string {
+  if (h.status === "ok") return `${h.hostname}: ${h.short}`;
+  const label = h.status === "failed" ? `exit ${h.exit ?? "?"}` : h.status.replace("_", " ");
+  return `${h.hostname}: [${label}] ${h.short}`;
+}
+
+/** The summary line, e.g. `3/3 hosts ok in 12 ms` (with the non-ok counts appended). */
+export function summaryLine(r: FleetResult): string {
+  const s = r.summary;
+  const extra = [
+    [s.failed, "failed"],
+    [s.noAck, "no ack"],
+    [s.noResult, "no result"],
+    [s.unexpected, "unexpected"],
+    [s.noop, "noop"],
+  ]
+    .filter(([n]) => (n as number) > 0)
+    .map(([n, what]) => `${n} ${what}`);
+  return `${s.ok}/${s.expected} hosts ok in ${s.durationMs} ms${extra.length > 0 ? ` (${extra.join(", ")})` : ""}`;
+}
+
+function progressPrinter(io: CliIo, ackTimeoutMs: number): (e: FleetProgress) => void {
+  return (e) => {
+    if (e.kind === "published")
+      io.stdout(
+        `accepting acknowledgements for ${ackTimeoutMs} ms from ${e.expected.length} expected hosts\n`,
+      );
+  };
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(NAME, argv, {
+    redis: { type: "string" },
+    key: { type: "string" },
+    principal: { type: "string" },
+    where: { type: "string", multiple: true },
+    "ack-timeout": { type: "string" },
+    timeout: { type: "string" },
+    prefix: { type: "string" },
+    "known-hosts": { type: "string" },
+    json: { type: "boolean" },
+  });
+  const [provider, ...args] = positionals;
+  if (provider === undefined)
+    throw new MissingArgumentError(NAME, "provider (e.g. ping, uptime, facts)");
+  const keyPath = values.key ?? io.env["COMMODORE_KEY"];
+  if (keyPath === undefined)
+    throw new MissingArgumentError(
+      NAME,
+      "--key PATH (or $COMMODORE_KEY): the controller's private key",
+    );
+  const where = parseAssignments(NAME, "--where", values.where ?? []);
+  const ackTimeoutMs = parsePositiveInt(NAME, "--ack-timeout", values["ack-timeout"]) ?? 2_000;
+  const execTimeoutMs = parsePositiveInt(NAME, "--timeout", values.timeout);
+  const redisUrl = values.redis ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL;
+  const logger = createLogger({ level: "error", sink: (l) => io.stderr(`${l}\n`) });
+  const redis = connectRedis({ url: redisUrl, name: "commodore-fleet-cli", logger });
+  const executor = createFleetExecutor({
+    redis,
+    keyPath,
+    principal: values.principal ?? io.env["COMMODORE_PRINCIPAL"] ?? "commodore",
+    ackTimeoutMs,
+    logger,
+    ...(values.prefix ? { prefix: values.prefix } : {}),
+    ...(values["known-hosts"] ? { knownHostsPath: values["known-hosts"] } : {}),
+  });
+  try {
+    try {
+      await waitReady(redis, redisUrl);
+    } catch (err) {
+      io.stderr(`commodore: ${errorMessage(err)}\n`);
+      return EXIT_UNAVAILABLE;
+    }
+    const result = await executor.execute(
+      { provider, args, where, ...(execTimeoutMs ? { execTimeoutMs } : {}) },
+      {
+        jobId: "cli",
+        principalId: io.env["USER"] ?? "cli",
+        signal: io.signal,
+        progress: values.json ? () => undefined : progressPrinter(io, ackTimeoutMs),
+      },
+    );
+    if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      const s = result.summary;
+      io.stdout(`got ${s.acked}/${s.expected} positive acknowledgements\n`);
+      io.stdout(`got ${result.replies.length} responses\n`);
+      for (const h of result.hosts) io.stdout(`${hostLine(h)}\n`);
+      io.stdout(`${summaryLine(result)}\n`);
+    }
+    const s = result.summary;
+    if (s.expected === 0 && result.hosts.length === 0) return EXIT_NO_HOSTS;
+    return s.failed + s.noAck + s.noResult > 0 ? EXIT_HOSTS_FAILED : 0;
+  } finally {
+    await executor.close();
+    redis.disconnect();
+  }
+}
+
+/** The `fleet` subcommand. */
+export const command: CliCommand = {
+  name: NAME,
+  summary: "run a provider on the fleet (signed request over Redis)",
+  usage: `Usage: commodore fleet <provider> [args…] [options]
+
+Signs a request with the controller key, broadcasts it, and waits for the hosts the
+registry expects. Providers: ping, uptime, facts [name…].
+
+Options:
+  --redis URL           Redis URL (default $REDIS_URL or ${DEFAULT_REDIS_URL})
+  --key PATH            controller private key (default $COMMODORE_KEY)
+  --principal NAME      principal to sign as (default $COMMODORE_PRINCIPAL or commodore)
+  --where key=glob      fact filter, repeatable, AND-ed (e.g. --where role=web --where 'hostname=www*')
+  --ack-timeout MS      wait this long for acknowledgements (default 2000)
+  --timeout MS          execution timeout after the ack (default per provider)
+  --known-hosts PATH    trust only the host keys in this file (default: pin on first use)
+  --prefix NAME         Redis key/channel prefix (default commodore)
+  --json                print the structured result as JSON
+
+Exit status: 0 all hosts ok, 1 some host failed or stayed silent, 2 no host matched.`,
+  run,
+};

@@ -1,0 +1,78 @@
+/**
+ * `commodore start` (`npm start`): runs the bot. With no configuration it is self-contained:
+ * a private redis-server, generated keys, one local agent and HTTP on 127.0.0.1:8080.
+ */
+import { createLogger, type LogLevel } from "../../../lib/log.ts";
+import { CommodoreError } from "../../../lib/errors.ts";
+import { loadConfig } from "../../../config/load.ts";
+import { embeddedRawConfig } from "../../../config/embedded.ts";
+import { startServices } from "../../runtime/services.ts";
+import { REDIS_MISSING } from "../../runtime/redis-server.ts";
+import type { CliCommand, CliIo } from "../command.ts";
+import { parseFlags } from "../command.ts";
+import { EXIT_UNAVAILABLE, MissingArgumentError } from "../errors.ts";
+
+const NAME = "start";
+/** State directory when COMMODORE_STATE_DIR is not set. */
+export const DEFAULT_STATE_DIR = "state";
+
+/** The curl line printed once HTTP is up. */
+export function curlLine(httpUrl: string): string {
+  return `curl -XPOST -H 'Content-Type: application/json' -d '{"args":["uptime"]}' ${httpUrl}/fleet`;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(NAME, argv, { config: { type: "string" } });
+  if (positionals.length > 0)
+    throw new MissingArgumentError(NAME, "no positional arguments (use --config FILE)");
+  const file = values.config ?? io.env["COMMODORE_CONFIG"];
+  const config = loadConfig({
+    ...(file === undefined || file === "" ? { defaults: embeddedRawConfig() } : { file }),
+    env: io.env,
+  });
+  const level: LogLevel = config.log.level;
+  const logger = createLogger({ level, sink: (l) => io.stderr(`${l}\n`) });
+  const stateDir = io.env["COMMODORE_STATE_DIR"] ?? DEFAULT_STATE_DIR;
+  let services;
+  try {
+    services = await startServices({ config, stateDir, env: io.env, logger });
+  } catch (err) {
+    if (err instanceof CommodoreError && err.code === "E_REDIS_MISSING") {
+      io.stderr(`${REDIS_MISSING}\n`);
+      return EXIT_UNAVAILABLE;
+    }
+    throw err;
+  }
+  io.stdout(
+    `commodore is running (state in ${stateDir}, Redis ${services.embeddedRedis ? "embedded" : "external"}). Try:\n`,
+  );
+  if (services.httpUrl !== undefined) io.stdout(`${curlLine(services.httpUrl)}\n`);
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    io.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  io.stdout("stopping…\n");
+  await services.stop();
+  return 0;
+}
+
+/** The `start` subcommand. */
+export const command: CliCommand = {
+  name: NAME,
+  summary: "run the bot (embedded Redis and a local agent when nothing is configured)",
+  usage: `Usage: commodore start [--config FILE]
+
+Runs the bot and its HTTP transport until SIGINT/SIGTERM.
+
+Without a configuration file (--config or $COMMODORE_CONFIG) it starts a private redis-server
+from PATH (unless REDIS_URL is set), generates keys in the state directory, runs one local
+agent and listens on 127.0.0.1:8080; local callers without a token may run read commands.
+
+Environment:
+  COMMODORE_CONFIG       configuration file (same as --config)
+  COMMODORE_STATE_DIR    state directory (default ./${DEFAULT_STATE_DIR}): redis data, keys, audit.log
+  REDIS_URL              use this Redis instead of the embedded one
+  PORT, COMMODORE_HTTP_LISTEN   HTTP port / host:port
+  LOG_LEVEL              debug, info, warn, error or silent`,
+  run,
+};

@@ -1,0 +1,85 @@
+/** `jobs [n]` and `job <id>`: recent jobs and one job's state, events and result. */
+import { NotFoundError } from "../errors.ts";
+import type { JobRecord, JobStore } from "../../jobs/types.ts";
+import type { CommandSpec, RunContext, RunOutcome } from "../types.ts";
+
+/** Jobs `jobs` lists when no count is given. */
+export const DEFAULT_JOBS_LISTED = 10;
+/** Most jobs one `jobs` lists. */
+export const MAX_JOBS_LISTED = 100;
+
+/** `j3fa9c01b7e42 succeeded fleet uptime (alice via http, 2026-…)` */
+export function jobLine(job: JobRecord): string {
+  return `${job.id} ${job.state} ${job.text} (${job.principal} via ${job.transport}, ${job.createdAt})`;
+}
+
+/** Creates the `jobs` command. */
+export function jobsCommand(store: JobStore): CommandSpec {
+  return {
+    name: "jobs",
+    aliases: [],
+    summary: "list recent jobs",
+    usage: `jobs [count]`,
+    examples: ["jobs", "jobs 50"],
+    args: [
+      {
+        name: "count",
+        kind: "int",
+        required: false,
+        min: 1,
+        max: MAX_JOBS_LISTED,
+        help: `how many jobs to list (default ${DEFAULT_JOBS_LISTED})`,
+      },
+    ],
+    takesWhere: false,
+    permission: "grant",
+    risk: () => "read",
+    async run(ctx: RunContext): Promise<RunOutcome> {
+      const count = ctx.command.args["count"];
+      const jobs = await store.list(typeof count === "number" ? count : DEFAULT_JOBS_LISTED);
+      return {
+        ok: true,
+        result: {
+          kind: "data",
+          title: "recent jobs",
+          data: { jobs },
+          lines: jobs.length === 0 ? ["no jobs"] : jobs.map(jobLine),
+        },
+      };
+    },
+  };
+}
+
+/** Creates the `job` command. */
+export function jobCommand(store: JobStore): CommandSpec {
+  return {
+    name: "job",
+    aliases: [],
+    summary: "show one job: state, progress events and result",
+    usage: "job <id>",
+    examples: ["job j3fa9c01b7e42"],
+    args: [{ name: "id", kind: "word", required: true, help: "the job id the bot replied with" }],
+    takesWhere: false,
+    permission: "grant",
+    risk: () => "read",
+    async run(ctx: RunContext): Promise<RunOutcome> {
+      const id = String(ctx.command.args["id"]);
+      const job = await store.get(id);
+      if (!job)
+        throw new NotFoundError(
+          `no job ${id}`,
+          "jobs expire after a while; `jobs` lists recent ones",
+        );
+      const events = await store.events(id);
+      return {
+        ok: true,
+        result: {
+          kind: "data",
+          title: `job ${id}`,
+          data: { job, events },
+          lines: [jobLine(job), `${events.length} events`],
+        },
+      };
+    },
+  };
+}

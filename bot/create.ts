@@ -1,0 +1,95 @@
+/**
+ * Assembles a bot from validated configuration, a Redis connection and (optionally) a fleet
+ * executor. Transports get the bot, the identity resolver and the policy from here.
+ */
+import type { Redis } from "ioredis";
+import type { Logger } from "../lib/log.ts";
+import type { MetricsRegistry } from "../lib/metrics.ts";
+import type { Config } from "../config/schema.ts";
+import { AuditLog } from "./audit/log.ts";
+import { Bot } from "./bot.ts";
+import { builtinRegistry, checkGrants } from "./commands/builtins/index.ts";
+import { ConfirmStore } from "./confirm/store.ts";
+import type { FleetPort } from "./fleet-port.ts";
+import { Identity } from "./identity/identity.ts";
+import { RedisJobStore } from "./jobs/redis-store.ts";
+import { Policy } from "./permissions/policy.ts";
+
+/** Inputs of {@link createBot}. */
+export interface CreateBotOptions {
+  readonly config: Config;
+  readonly redis: Redis;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly fleet?: FleetPort;
+  /** Where `http.tokenEnv` tokens are read from. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A bot and the pieces transports need next to it. */
+export interface BotBundle {
+  readonly bot: Bot;
+  readonly identity: Identity;
+  readonly policy: Policy;
+  readonly jobs: RedisJobStore;
+  readonly audit: AuditLog;
+  /** Stops jobs and flushes the audit file (the caller closes Redis and the fleet). */
+  close(): Promise<void>;
+}
+
+/** Builds the bot. Throws OptionsError for grants naming unknown commands or arguments. */
+export function createBot(options: CreateBotOptions): BotBundle {
+  const { config, redis, logger, metrics } = options;
+  const prefix = `${config.redis.prefix}:`;
+  const policy = new Policy({ roles: config.roles, defaultRoles: config.bot.defaultRoles });
+  const identity = new Identity(config.principals, options.env);
+  const jobs = new RedisJobStore({ redis, prefix, ttlSeconds: config.bot.jobTtlSeconds });
+  const auditErrors = metrics.counter(
+    "commodore_audit_write_errors_total",
+    "Audit entries that could not be written, by target",
+  );
+  const audit = new AuditLog({
+    ...(config.bot.audit.file === undefined ? {} : { file: config.bot.audit.file }),
+    redis,
+    streamKey: `${prefix}audit`,
+    streamMaxLen: config.bot.audit.streamMaxLen,
+    logger,
+    onWriteError: (target) => auditErrors.inc({ target }),
+  });
+  const confirms = new ConfirmStore(redis, prefix, config.bot.confirm.ttlSeconds);
+  const providerRisks = Object.fromEntries(
+    Object.entries(config.bot.providers).map(([name, p]) => [name, p.risk]),
+  );
+  const registry = builtinRegistry({
+    policy,
+    jobs,
+    audit,
+    fleet: options.fleet,
+    providerRisks,
+    confirmTtlSeconds: config.bot.confirm.ttlSeconds,
+    metrics,
+  });
+  checkGrants(config.roles, registry);
+  const bot = new Bot({
+    registry,
+    policy,
+    jobs,
+    confirms,
+    audit,
+    logger,
+    metrics,
+    dangerousHostThreshold: config.bot.dangerousHostThreshold,
+    requireOtherPerson: config.bot.confirm.requireOtherPerson,
+  });
+  return {
+    bot,
+    identity,
+    policy,
+    jobs,
+    audit,
+    async close() {
+      bot.stop();
+      await audit.close();
+    },
+  };
+}

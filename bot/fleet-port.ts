@@ -1,0 +1,20 @@
+/**
+ * The part of the fleet executor the bot uses. The fleet package's executor satisfies it;
+ * tests may pass any object with these methods.
+ */
+import type { Executor } from "../executors/executor.ts";
+import type {
+  FactFilter,
+  FleetProgress,
+  FleetRequest,
+  FleetResult,
+  NodeInfo,
+} from "../executors/fleet/types.ts";
+
+/** What the bot needs from the fleet: run requests, list nodes, predict targets. */
+export interface FleetPort extends Executor<FleetRequest, FleetResult, FleetProgress> {
+  /** Every registered node. */
+  nodes(): Promise<NodeInfo[]>;
+  /** Hostnames the registry expects to match `where`. */
+  expectedHosts(where: FactFilter): Promise<string[]>;
+}

@@ -1,0 +1,104 @@
+/**
+ * Jobs kept in Redis for a configurable time, so `job <id>`, `jobs` and the HTTP job routes
+ * work across a bot restart.
+ *
+ * Keys: `<prefix>job:<id>` (JSON, expires), `<prefix>job:<id>:events` (list, expires) and
+ * `<prefix>jobs` (sorted set of ids by creation time, pruned as jobs expire).
+ */
+import { randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { BotEvent } from "../contract.ts";
+import type { JobEvent, JobRecord, JobStore } from "./types.ts";
+
+/** Most progress events kept per job. */
+export const MAX_JOB_EVENTS = 10_000;
+const MS_PER_SECOND = 1_000;
+const JOB_ID_BYTES = 6;
+
+/** A fresh job id such as `j3fa9c01b7e42`. */
+export function newJobId(): string {
+  return `j${randomBytes(JOB_ID_BYTES).toString("hex")}`;
+}
+
+/** Job ids as {@link newJobId} makes them. */
+export const JOB_ID_PATTERN = /^j[0-9a-f]{12}$/;
+
+/** Options for {@link RedisJobStore}. */
+export interface RedisJobStoreOptions {
+  readonly redis: Redis;
+  /** Key prefix, e.g. `commodore:`. */
+  readonly prefix: string;
+  /** How long a job is kept after it was last touched. */
+  readonly ttlSeconds: number;
+}
+
+/** {@link JobStore} on Redis. */
+export class RedisJobStore implements JobStore {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly ttl: number;
+
+  constructor(options: RedisJobStoreOptions) {
+    this.redis = options.redis;
+    this.prefix = options.prefix;
+    this.ttl = options.ttlSeconds;
+  }
+
+  private key(id: string): string {
+    return `${this.prefix}job:${id}`;
+  }
+
+  async create(job: JobRecord): Promise<void> {
+    const index = `${this.prefix}jobs`;
+    const now = Date.now();
+    await this.redis
+      .multi()
+      .set(this.key(job.id), JSON.stringify(job), "EX", this.ttl)
+      .zadd(index, now, job.id)
+      .zremrangebyscore(index, "-inf", now - this.ttl * MS_PER_SECOND)
+      .exec();
+  }
+
+  async addEvent(id: string, event: BotEvent): Promise<void> {
+    const key = `${this.key(id)}:events`;
+    const entry: JobEvent = { at: new Date().toISOString(), event };
+    await this.redis
+      .multi()
+      .rpush(key, JSON.stringify(entry))
+      .ltrim(key, -MAX_JOB_EVENTS, -1)
+      .expire(key, this.ttl)
+      .exec();
+  }
+
+  async finish(
+    id: string,
+    outcome: Pick<JobRecord, "state" | "result" | "error"> & { readonly finishedAt: string },
+  ): Promise<void> {
+    const job = await this.get(id);
+    if (!job) return;
+    const done: JobRecord = { ...job, ...outcome };
+    await this.redis.set(this.key(id), JSON.stringify(done), "EX", this.ttl);
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    if (!JOB_ID_PATTERN.test(id)) return undefined;
+    const raw = await this.redis.get(this.key(id));
+    return raw === null ? undefined : (JSON.parse(raw) as JobRecord);
+  }
+
+  async events(id: string): Promise<readonly JobEvent[]> {
+    if (!JOB_ID_PATTERN.test(id)) return [];
+    const raw = await this.redis.lrange(`${this.key(id)}:events`, 0, -1);
+    return raw.map((r) => JSON.parse(r) as JobEvent);
+  }
+
+  async list(limit: number): Promise<readonly JobRecord[]> {
+    const index = `${this.prefix}jobs`;
+    const ids = await this.redis.zrevrange(index, 0, limit - 1);
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => this.key(id)));
+    const gone = ids.filter((_, i) => raws[i] === null);
+    if (gone.length > 0) await this.redis.zrem(index, ...gone);
+    return raws.flatMap((r) => (r === null ? [] : [JSON.parse(r) as JobRecord]));
+  }
+}

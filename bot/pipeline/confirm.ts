@@ -1,0 +1,82 @@
+/**
+ * The confirmation steps: a `dangerous` command is parked under a short code instead of
+ * running, and `confirm <code>` (within the TTL, once, optionally by someone else) swaps the
+ * parked command back in.
+ */
+import { CommodoreError } from "../../lib/errors.ts";
+import { CONFIRM_COMMAND } from "../commands/builtins/confirm.ts";
+import type { CommandRegistry } from "../commands/registry.ts";
+import type { ConfirmStore } from "../confirm/store.ts";
+import type { Policy } from "../permissions/policy.ts";
+import type { Middleware } from "./context.ts";
+
+/** Settings of the confirmation gate. */
+export interface ConfirmSettings {
+  /** When true, the person who confirms must differ from the one who asked. */
+  readonly requireOtherPerson: boolean;
+}
+
+/** Replaces `confirm <code>` with the command it confirms, authorized for the confirmer too. */
+export function resolveConfirmStep(
+  store: ConfirmStore,
+  registry: CommandRegistry,
+  policy: Policy,
+): Middleware {
+  return async (ctx, next) => {
+    if (ctx.command?.spec.name !== CONFIRM_COMMAND) return await next();
+    const code = String(ctx.command.args["code"]).toLowerCase();
+    const me = ctx.invocation.principal;
+    const pending = await store.peek(code);
+    if (pending?.needsOtherPerson === true && pending.requester.id === me.id)
+      throw new CommodoreError(
+        "E_CONFIRM_SAME_PERSON",
+        `${pending.text} needs confirmation by someone other than ${me.id}`,
+        { hint: `ask a colleague to say \`confirm ${code}\`` },
+      );
+    const taken = await store.take(code);
+    if (!taken)
+      throw new CommodoreError("E_CONFIRM_UNKNOWN", `no pending command with code ${code}`, {
+        hint: "codes work once and expire after a few minutes; run the command again",
+      });
+    const spec = registry.resolve(taken.command);
+    const parked = { spec, typed: taken.command, args: taken.args, where: taken.where };
+    ctx.command = policy.authorize(me, parked, taken.risk);
+    ctx.risk = taken.risk;
+    ctx.targets = taken.targets;
+    ctx.requester = taken.requester;
+    ctx.confirmedBy = me.id;
+    await next();
+  };
+}
+
+/** Parks dangerous commands that are not yet confirmed and tells the caller the code. */
+export function confirmGateStep(store: ConfirmStore, settings: ConfirmSettings): Middleware {
+  return async (ctx, next) => {
+    const cmd = ctx.command;
+    if (cmd === undefined || ctx.risk !== "dangerous" || ctx.confirmedBy !== undefined)
+      return await next();
+    const inv = ctx.invocation;
+    const hosts = ctx.targets === undefined ? "" : ` on ${ctx.targets.length} hosts`;
+    const pending = await store.put({
+      requester: inv.principal,
+      transport: inv.transport,
+      ...(inv.origin === undefined ? {} : { origin: inv.origin }),
+      text: inv.text,
+      command: cmd.spec.name,
+      args: cmd.args,
+      where: cmd.where,
+      risk: ctx.risk,
+      targets: ctx.targets ?? [],
+      summary: `would run "${inv.text}"${hosts}`,
+      needsOtherPerson: settings.requireOtherPerson,
+    });
+    ctx.outcome = "pending_confirmation";
+    ctx.sink({
+      type: "confirm",
+      code: pending.code,
+      summary: pending.summary,
+      expiresAt: pending.expiresAt,
+      needsOtherPerson: pending.needsOtherPerson,
+    });
+  };
+}

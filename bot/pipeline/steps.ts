@@ -1,0 +1,113 @@
+/**
+ * The inner steps of the chain: parse, authorize, find targets, create the job, execute.
+ */
+import { CommodoreError } from "../../lib/errors.ts";
+import type { Counter, Histogram } from "../../lib/metrics.ts";
+import type { BotEvent } from "../contract.ts";
+import { parseCommand } from "../commands/parse.ts";
+import type { CommandRegistry } from "../commands/registry.ts";
+import type { JobStore } from "../jobs/types.ts";
+import { newJobId } from "../jobs/redis-store.ts";
+import type { Policy } from "../permissions/policy.ts";
+import type { Middleware } from "./context.ts";
+
+const MS_PER_SECOND = 1_000;
+
+/** Parses the invocation text into a command. */
+export function parseStep(registry: CommandRegistry): Middleware {
+  return async (ctx, next) => {
+    ctx.command = parseCommand(ctx.invocation.text, registry);
+    await next();
+  };
+}
+
+/** Checks the caller's grants, applies pinned arguments and targets, then finds the targets. */
+export function authorizeStep(policy: Policy, dangerousHostThreshold: number): Middleware {
+  return async (ctx, next) => {
+    const cmd = ctx.command;
+    if (cmd === undefined || ctx.confirmedBy !== undefined) return await next();
+    const risk = cmd.spec.risk(cmd);
+    const authorized = policy.authorize(ctx.requester, cmd, risk);
+    ctx.command = authorized;
+    ctx.risk = risk;
+    if (authorized.spec.targets) {
+      const targets = await authorized.spec.targets(authorized);
+      ctx.targets = targets;
+      if (targets.length > dangerousHostThreshold) ctx.risk = "dangerous";
+    }
+    await next();
+  };
+}
+
+/** Metrics the job steps update. */
+export interface JobMetrics {
+  readonly jobs: Counter;
+  readonly jobSeconds: Histogram;
+}
+
+/** Creates the job, runs the command, records progress and the result. */
+export function executeStep(store: JobStore, metrics: JobMetrics): Middleware {
+  return async (ctx) => {
+    const cmd = ctx.command;
+    if (cmd === undefined) return;
+    const run = cmd.spec.run;
+    if (run === undefined)
+      throw new CommodoreError("E_INTERNAL", `"${cmd.spec.name}" cannot run on its own`);
+    const jobId = newJobId();
+    const inv = ctx.invocation;
+    await store.create({
+      id: jobId,
+      text: inv.text,
+      command: cmd.spec.name,
+      principal: ctx.requester.id,
+      transport: inv.transport,
+      state: "running",
+      createdAt: new Date().toISOString(),
+      ...(ctx.targets === undefined ? {} : { targets: ctx.targets }),
+      ...(ctx.confirmedBy === undefined ? {} : { confirmedBy: ctx.confirmedBy }),
+    });
+    ctx.jobId = jobId;
+    const caller = ctx.sink;
+    let recording = Promise.resolve();
+    const sink = (event: BotEvent) => {
+      caller(event);
+      recording = recording.then(() => store.addEvent(jobId, event)).catch(() => undefined);
+    };
+    ctx.sink = sink;
+    sink({ type: "accepted", jobId, command: cmd.spec.name });
+    const started = Date.now();
+    try {
+      const outcome = await run.call(cmd.spec, {
+        invocation: inv,
+        principal: ctx.requester,
+        command: cmd,
+        jobId,
+        sink,
+        signal: ctx.signal,
+      });
+      await recording;
+      const state = outcome.ok ? "succeeded" : "failed";
+      await store.finish(jobId, {
+        state,
+        result: outcome.result,
+        finishedAt: new Date().toISOString(),
+      });
+      ctx.outcome = outcome.ok ? "ok" : "failed";
+      metrics.jobs.inc({ command: cmd.spec.name, state });
+      caller({ type: "result", jobId, ok: outcome.ok, result: outcome.result });
+    } catch (err) {
+      await recording;
+      const error =
+        err instanceof CommodoreError
+          ? { code: err.code, message: err.message }
+          : { code: "E_INTERNAL", message: "internal error" };
+      await store.finish(jobId, { state: "failed", error, finishedAt: new Date().toISOString() });
+      metrics.jobs.inc({ command: cmd.spec.name, state: "failed" });
+      throw err;
+    } finally {
+      metrics.jobSeconds.observe((Date.now() - started) / MS_PER_SECOND, {
+        command: cmd.spec.name,
+      });
+    }
+  };
+}

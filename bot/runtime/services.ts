@@ -1,0 +1,175 @@
+/**
+ * Starts everything one `commodore start` runs: Redis (embedded or configured), keys, the
+ * fleet controller, an optional in-process agent, the bot and the HTTP transport; and stops
+ * them again in reverse order.
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { ConnectionOptions } from "node:tls";
+import { createAgent, type Agent } from "../../executors/fleet/agent/agent.ts";
+import {
+  createFleetExecutor,
+  type FleetExecutor,
+} from "../../executors/fleet/controller/controller.ts";
+import { ensureKeys } from "../../executors/fleet/keygen.ts";
+import { OptionsError } from "../../lib/errors.ts";
+import type { Logger } from "../../lib/log.ts";
+import { MetricsRegistry } from "../../lib/metrics.ts";
+import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
+import { parseListen, type Config } from "../../config/schema.ts";
+import { HttpTransport } from "../../transports/http/transport.ts";
+import { createBot, type BotBundle } from "../create.ts";
+import { startEmbeddedRedis, type EmbeddedRedis } from "./redis-server.ts";
+
+/** Inputs of {@link startServices}. */
+export interface ServiceOptions {
+  readonly config: Config;
+  /** Holds Redis data, keys and the audit log. */
+  readonly stateDir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+}
+
+/** What is running. */
+export interface Services {
+  /** `http://host:port` of the HTTP transport, when enabled. */
+  readonly httpUrl: string | undefined;
+  readonly redisUrl: string;
+  readonly embeddedRedis: EmbeddedRedis | undefined;
+  readonly agent: Agent | undefined;
+  stop(): Promise<void>;
+}
+
+/** TLS options for `rediss://` from `redis.tls` (files are read here, never logged). */
+export function redisTls(config: Config): ConnectionOptions | undefined {
+  const t = config.redis.tls;
+  if (t === undefined) return undefined;
+  const read = (key: "caFile" | "certFile" | "keyFile", path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new OptionsError(
+        `redis.tls.${key}: expected a readable file, found ${(err as NodeJS.ErrnoException).code ?? "an error"} for ${path}`,
+      );
+    }
+  };
+  return {
+    rejectUnauthorized: t.rejectUnauthorized,
+    ...(t.caFile === undefined ? {} : { ca: read("caFile", t.caFile) }),
+    ...(t.certFile === undefined ? {} : { cert: read("certFile", t.certFile) }),
+    ...(t.keyFile === undefined ? {} : { key: read("keyFile", t.keyFile) }),
+  };
+}
+
+/** Starts the services; on failure stops whatever already started and rethrows. */
+export async function startServices(options: ServiceOptions): Promise<Services> {
+  const { config, logger, env } = options;
+  const stateDir = resolve(options.stateDir);
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn("shutdown step failed", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    stops.length = 0;
+  };
+  try {
+    let embeddedRedis: EmbeddedRedis | undefined;
+    let redisUrl = config.redis.url;
+    if (redisUrl === undefined) {
+      embeddedRedis = await startEmbeddedRedis(join(stateDir, "redis"), env);
+      stops.push(() => embeddedRedis?.stop() ?? Promise.resolve());
+      redisUrl = embeddedRedis.url;
+      logger.info("embedded redis-server started", { url: redisUrl, pid: embeddedRedis.pid });
+    }
+    const tls = redisTls(config);
+    const redis = connectRedis({
+      url: redisUrl,
+      name: "commodore-bot",
+      logger,
+      ...(tls ? { tls } : {}),
+    });
+    stops.push(() => closeRedis(redis));
+    await waitReady(redis, redisUrl);
+
+    const principal = config.controller.principal;
+    const keys = ensureKeys(join(stateDir, "keys"), principal);
+    const metrics = new MetricsRegistry();
+    const prefix = config.redis.prefix;
+    let agent: Agent | undefined;
+    if (config.agent?.local === true) {
+      const { local: _local, hostKeyPath, allowedSignersPath, ...agentOptions } = config.agent;
+      const subscriber = redis.duplicate();
+      stops.push(() => closeRedis(subscriber));
+      agent = createAgent({
+        ...agentOptions,
+        redis,
+        subscriber,
+        redisUrl,
+        prefix,
+        hostKeyPath: hostKeyPath ?? keys.hostKey.privatePath,
+        allowedSignersPath: allowedSignersPath ?? keys.allowedSignersPath,
+        logger,
+        metrics,
+      });
+      await agent.start();
+      stops.push(() => agent?.stop() ?? Promise.resolve());
+      logger.info("local agent started", {
+        hostname: agent.hostname,
+        fingerprint: agent.fingerprint,
+      });
+    }
+    const { keyPath, ...controllerOptions } = config.controller;
+    const fleet: FleetExecutor = createFleetExecutor({
+      ...controllerOptions,
+      redisUrl,
+      prefix,
+      redis,
+      keyPath: keyPath ?? keys.controllerKey.privatePath,
+      logger,
+      metrics,
+    });
+    stops.push(() => fleet.close());
+
+    const auditFile = config.bot.audit.file ?? join(stateDir, "audit.log");
+    const withAudit: Config = {
+      ...config,
+      bot: { ...config.bot, audit: { ...config.bot.audit, file: auditFile } },
+    };
+    const bundle: BotBundle = createBot({ config: withAudit, redis, logger, metrics, fleet, env });
+    stops.push(() => bundle.close());
+
+    let httpUrl: string | undefined;
+    if (config.http.enabled) {
+      const listen = parseListen(config.http.listen);
+      const http = new HttpTransport(
+        {
+          bot: bundle.bot,
+          identity: bundle.identity,
+          logger,
+          metrics,
+          bodyLimitBytes: config.http.bodyLimitBytes,
+          rateLimit: config.http.rateLimit,
+          anonymousFrom: config.http.anonymousFrom,
+          health: [
+            async () => ({ name: "redis", ok: redis.status === "ready", status: redis.status }),
+          ],
+        },
+        listen,
+      );
+      await http.start();
+      stops.push(() => http.stop());
+      const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
+      httpUrl = `http://${host}:${http.port ?? listen.port}`;
+    }
+    return { httpUrl, redisUrl, embeddedRedis, agent, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

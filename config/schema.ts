@@ -1,0 +1,213 @@
+/**
+ * The configuration schema: one YAML file for bot, HTTP, Redis and (with the fleet package)
+ * controller and agent settings. Messages given to zod are phrased as what was expected, so
+ * a validation error reads "<path>: expected <message>, found <value>".
+ */
+import { z } from "zod";
+import { agentOptionsSchema, controllerOptionsSchema } from "../executors/fleet/options.ts";
+import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
+
+const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+const RISKS = ["read", "change", "dangerous"] as const;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+const MAX_PORT = 65_535;
+const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** Default job retention: one day. */
+export const DEFAULT_JOB_TTL_SECONDS = 86_400;
+/** Default confirmation window: five minutes. */
+export const DEFAULT_CONFIRM_TTL_SECONDS = 300;
+/** Default HTTP body limit. */
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+
+const name = (what: string) => z.string().regex(NAME, `${what} (letters, digits, _ . @ -)`);
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+const tlsSchema = z
+  .object({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .strict();
+
+const redisSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL such as redis://127.0.0.1:6379")
+      .optional(),
+    tls: tlsSchema.optional(),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "a key prefix such as commodore (letters, digits, _ . -)")
+      .default(DEFAULT_PREFIX),
+  })
+  .strict();
+
+const grantSchema = z
+  .object({
+    command: z.string().regex(/^(\*|[a-z][a-z0-9-]*)$/, "a command name or *"),
+    args: z.record(z.union([z.string(), z.array(z.string()).min(1)])).optional(),
+    where: z.record(z.string().min(1)).optional(),
+  })
+  .strict();
+
+const principalSchema = z
+  .object({
+    id: name("a principal id"),
+    roles: z.array(name("a role name")).default([]),
+    irc: z
+      .object({
+        accounts: z.array(z.string().min(1)).default([]),
+        masks: z
+          .array(z.string().regex(/^[^\s!@]+![^\s!@]+@\S+$/, "a nick!user@host mask"))
+          .default([]),
+      })
+      .strict()
+      .optional(),
+    http: z
+      .object({
+        tokenSha256: z
+          .string()
+          .regex(SHA256_HEX, "64 hex digits (sha256sum of the token)")
+          .optional(),
+        tokenEnv: z.string().regex(ENV_NAME, "an environment variable name").optional(),
+      })
+      .strict()
+      .refine((h) => (h.tokenSha256 === undefined) !== (h.tokenEnv === undefined), {
+        message: "exactly one of tokenSha256 or tokenEnv",
+      })
+      .optional(),
+    voice: z
+      .object({ applicationId: z.string().min(1), userId: z.string().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const botSchema = z
+  .object({
+    dangerousHostThreshold: positiveInt(1_000_000).default(10),
+    jobTtlSeconds: positiveInt(90 * 86_400).default(DEFAULT_JOB_TTL_SECONDS),
+    confirm: z
+      .object({
+        ttlSeconds: positiveInt(86_400).default(DEFAULT_CONFIRM_TTL_SECONDS),
+        requireOtherPerson: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
+    audit: z
+      .object({
+        file: z.string().min(1).optional(),
+        streamMaxLen: positiveInt(10_000_000).default(100_000),
+      })
+      .strict()
+      .default({}),
+    providers: z.record(z.object({ risk: z.enum(RISKS) }).strict()).default({}),
+    defaultRoles: z.array(name("a role name")).default([]),
+  })
+  .strict();
+
+const httpSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    listen: z
+      .string()
+      .regex(LISTEN, "host:port such as 127.0.0.1:8080")
+      .refine((v) => parseListen(v).port <= MAX_PORT, `a port from 0 to ${MAX_PORT}`)
+      .default("127.0.0.1:8080"),
+    bodyLimitBytes: positiveInt(16 * 1024 * 1024).default(DEFAULT_BODY_LIMIT_BYTES),
+    rateLimit: z
+      .object({
+        perMinute: positiveInt(1_000_000).default(120),
+        burst: positiveInt(1_000_000).default(30),
+      })
+      .strict()
+      .default({}),
+    anonymousFrom: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+/** The bot's fleet controller; Redis comes from the `redis` section. */
+const controllerSchema = controllerOptionsSchema
+  .omit({ redisUrl: true, prefix: true })
+  .extend({
+    /** Controller signing key; `commodore start` generates one in the state directory when absent. */
+    keyPath: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** An agent on this machine; `commodore start` runs it in-process when `local` is true. */
+const agentSchema = agentOptionsSchema
+  .omit({ redisUrl: true, prefix: true })
+  .extend({
+    local: z.boolean().default(false),
+    hostKeyPath: z.string().min(1).optional(),
+    allowedSignersPath: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** The whole file. */
+export const configSchema = z
+  .object({
+    redis: redisSchema.default({}),
+    log: z
+      .object({ level: z.enum(LEVELS).default("info") })
+      .strict()
+      .default({}),
+    bot: botSchema.default({}),
+    http: httpSchema.default({}),
+    roles: z.record(z.object({ grants: z.array(grantSchema).default([]) }).strict()).default({}),
+    principals: z.array(principalSchema).default([]),
+    controller: controllerSchema.default({}),
+    agent: agentSchema.optional(),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const known = new Set(Object.keys(cfg.roles));
+    const seen = new Set<string>();
+    cfg.principals.forEach((p, i) => {
+      if (seen.has(p.id))
+        ctx.addIssue({
+          code: "custom",
+          path: ["principals", i, "id"],
+          message: "a unique principal id",
+        });
+      seen.add(p.id);
+      p.roles.forEach((r, j) => {
+        if (!known.has(r))
+          ctx.addIssue({
+            code: "custom",
+            path: ["principals", i, "roles", j],
+            message: "a role defined under roles",
+          });
+      });
+    });
+    cfg.bot.defaultRoles.forEach((r, j) => {
+      if (!known.has(r))
+        ctx.addIssue({
+          code: "custom",
+          path: ["bot", "defaultRoles", j],
+          message: "a role defined under roles",
+        });
+    });
+  });
+
+/** Validated configuration. */
+export type Config = z.infer<typeof configSchema>;
+/** Parsed `host:port`. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Splits a validated `host:port` (IPv6 in brackets). */
+export function parseListen(listen: string): ListenAddress {
+  const m = LISTEN.exec(listen);
+  const host = (m?.[1] ?? "127.0.0.1").replace(/^\[|\]$/g, "");
+  return { host, port: Number(m?.[2] ?? 0) };
+}

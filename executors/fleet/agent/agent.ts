@@ -1,0 +1,221 @@
+/**
+ * `commodore agent`: subscribes to the request channel, admits only signed, fresh, unseen
+ * requests from allowed controllers, answers `noop` or `start`, runs the provider and answers
+ * `complete`, every reply signed with the host key. Registers itself with a heartbeat.
+ */
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { errorMessage } from "../../../lib/errors.ts";
+import { silentLogger, type Logger } from "../../../lib/log.ts";
+import { MetricsRegistry } from "../../../lib/metrics.ts";
+import { closeRedis, connectRedis } from "../../../lib/redis.ts";
+import { agentOptionsSchema, type AgentConfigInput } from "../options.ts";
+import { loadAllowedSigners, type AllowedSigners } from "../protocol/allowed-signers.ts";
+import { fleetNames } from "../protocol/channels.ts";
+import { sealEnvelope } from "../protocol/envelope.ts";
+import { loadPrivateKey } from "../protocol/keys.ts";
+import { PROTOCOL_VERSION, type ReplyMessage, type RequestMessage } from "../protocol/messages.ts";
+import { rejectionRecorder } from "../protocol/rejections.ts";
+import { ReplayCache } from "../protocol/replay-cache.ts";
+import { collectFacts, type Facts } from "../providers/facts.ts";
+import { providerRegistry } from "../providers/index.ts";
+import type { ProviderOutput, ProviderRegistry } from "../providers/provider.ts";
+import { COMMODORE_VERSION } from "../version.ts";
+import { admitRequest } from "./admission.ts";
+import { matchesNode } from "./matcher.ts";
+import { register, unregister } from "./registration.ts";
+import { ProviderRunner } from "./runner.ts";
+import { sshAgentSecurity, type AgentSecurity } from "./security.ts";
+
+/** Everything `createAgent` accepts: validated options plus runtime collaborators. */
+export interface AgentOptions extends AgentConfigInput {
+  /** Existing connection for publishing (not closed by the agent). */
+  readonly redis?: Redis;
+  /** Existing subscriber connection, possibly shared (not closed by the agent). */
+  readonly subscriber?: Redis;
+  readonly logger?: Logger;
+  readonly metrics?: MetricsRegistry;
+  /** Providers to serve (default: the built-ins). */
+  readonly providers?: ProviderRegistry;
+  /** Replaces key files (benchmarks, embedded mode); default reads hostKeyPath/allowedSignersPath. */
+  readonly security?: AgentSecurity;
+  readonly now?: () => number;
+}
+
+/** A running (or runnable) agent. */
+export interface Agent {
+  readonly hostname: string;
+  readonly fingerprint: string;
+  /** Current facts (after `start`). */
+  facts(): Facts;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Re-reads the allowed_signers file (e.g. on SIGHUP); keeps the old one if the new is invalid. */
+  reloadAllowedSigners(): void;
+}
+
+/** Creates an agent; throws typed errors for unreadable keys or invalid options. */
+export function createAgent(options: AgentOptions): Agent {
+  const config = agentOptionsSchema.parse(options);
+  const log = (options.logger ?? silentLogger).child({ component: "fleet-agent" });
+  const metrics = options.metrics ?? new MetricsRegistry();
+  const now = options.now ?? Date.now;
+  const names = fleetNames(config.prefix);
+  let signers: AllowedSigners | undefined = options.security
+    ? undefined
+    : loadAllowedSigners(config.allowedSignersPath);
+  const security =
+    options.security ??
+    sshAgentSecurity(loadPrivateKey(config.hostKeyPath), () => signers as AllowedSigners);
+  const runner = new ProviderRunner(options.providers ?? providerRegistry(), {
+    concurrency: config.concurrency,
+    queueLimit: config.queueLimit,
+    maxTimeoutMs: config.maxExecTimeoutMs,
+  });
+  const replay = new ReplayCache();
+  const rejections = rejectionRecorder(metrics, log, "agent");
+  const handled = metrics.counter(
+    "commodore_fleet_agent_requests_total",
+    "Admitted fleet requests by outcome",
+  );
+  const execSeconds = metrics.histogram(
+    "commodore_fleet_agent_exec_seconds",
+    "Provider execution time",
+  );
+  const owned: Redis[] = [];
+  let pub: Redis | undefined;
+  let sub: Redis | undefined;
+  let facts: Facts = { ...config.facts };
+  let hostname = config.hostname ?? "";
+  let heartbeat: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const publish = (channel: string, reply: ReplyMessage): void => {
+    pub?.publish(channel, sealEnvelope(reply, security.replySigner)).catch((err: unknown) => {
+      log.warn("reply publish failed", { requestId: reply.in_reply_to, error: errorMessage(err) });
+    });
+  };
+
+  const serve = async (req: RequestMessage): Promise<void> => {
+    const base = {
+      protocol: PROTOCOL_VERSION,
+      type: "reply",
+      in_reply_to: req.id,
+      hostname,
+    } as const;
+    if (!matchesNode(req.match, facts)) {
+      handled.inc({ outcome: "noop" });
+      publish(req.reply_to, { ...base, status: "noop", sent_at: now() });
+      return;
+    }
+    handled.inc({ outcome: "start" });
+    const uuid = randomUUID();
+    publish(req.reply_to, { ...base, uuid, status: "start", sent_at: now() });
+    const started = performance.now();
+    const output: ProviderOutput = await runner.run({
+      provider: req.command.provider,
+      args: req.command.args,
+      timeoutMs: req.command.timeout_ms,
+      context: {
+        hostname,
+        principal: req.sender,
+        onBehalfOf: req.on_behalf_of,
+        requestId: req.id,
+        facts,
+      },
+    });
+    execSeconds.observe((performance.now() - started) / 1000, {
+      provider: runner.has(req.command.provider) ? req.command.provider : "unknown",
+    });
+    log.info("request served", {
+      requestId: req.id,
+      sender: req.sender,
+      provider: req.command.provider,
+      exit: output.exit,
+    });
+    publish(req.reply_to, { ...base, uuid, status: "complete", sent_at: now(), output });
+  };
+
+  const onMessage = (channel: string, raw: string): void => {
+    if (channel !== names.requests || stopped) return;
+    const admission = admitRequest(raw, security.requestVerifier, replay, config, now());
+    if (!admission.ok) return rejections.record(admission.rejection, { hostname });
+    const req = admission.request;
+    if (req.reply_to !== names.reply(req.id)) {
+      return rejections.record(
+        { reason: "malformed_payload", detail: `reply_to must be ${names.reply(req.id)}` },
+        { hostname },
+      );
+    }
+    serve(req).catch((err: unknown) =>
+      log.error("serving request failed", { requestId: req.id, error: errorMessage(err) }),
+    );
+  };
+
+  const beat = async (): Promise<void> => {
+    facts = await collectFacts(hostname, config.facts);
+    if (pub)
+      await register(
+        pub,
+        names,
+        security.registrationSigner,
+        {
+          hostname,
+          facts,
+          publicKey: security.publicKey,
+          version: COMMODORE_VERSION,
+          ttlMs: config.registrationTtlMs,
+        },
+        now(),
+      );
+  };
+
+  return {
+    get hostname() {
+      return hostname;
+    },
+    fingerprint: security.fingerprint,
+    facts: () => facts,
+    async start() {
+      facts = await collectFacts(config.hostname, config.facts);
+      hostname = facts["hostname"] ?? hostname;
+      const name = `commodore-agent-${hostname}`;
+      pub = options.redis ?? connectRedis({ url: config.redisUrl, name, logger: log });
+      if (!options.redis) owned.push(pub);
+      sub = options.subscriber ?? pub.duplicate();
+      if (!options.subscriber) owned.push(sub);
+      sub.on("message", onMessage);
+      await sub.subscribe(names.requests);
+      await beat();
+      heartbeat = setInterval(() => {
+        beat().catch((err: unknown) => log.warn("heartbeat failed", { error: errorMessage(err) }));
+      }, config.heartbeatMs);
+      heartbeat.unref();
+      log.info("agent started", {
+        hostname,
+        fingerprint: security.fingerprint,
+        channel: names.requests,
+      });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(heartbeat);
+      runner.stop();
+      sub?.off("message", onMessage);
+      if (sub && !options.subscriber) await sub.unsubscribe(names.requests).catch(() => undefined);
+      if (pub) await unregister(pub, names, hostname).catch(() => undefined);
+      await Promise.all(owned.map((c) => closeRedis(c)));
+    },
+    reloadAllowedSigners() {
+      try {
+        signers = loadAllowedSigners(config.allowedSignersPath);
+        log.info("allowed_signers reloaded", { entries: signers.entries.length });
+      } catch (err) {
+        log.error("allowed_signers reload failed; keeping the previous list", {
+          error: errorMessage(err),
+        });
+      }
+    },
+  };
+}

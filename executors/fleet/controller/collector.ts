@@ -1,0 +1,192 @@
+/**
+ * Aggregates the replies to one request. Knows which hosts should answer (from the registry),
+ * resolves the moment every host it is waiting for is final, and turns silence into
+ * `no_ack` (no `start` within the ack timeout) or `no_result` (acked, no `complete` within the
+ * execution timeout). Hosts that answer without being expected are reported as `unexpected`.
+ */
+import type { ReplyMessage } from "../protocol/messages.ts";
+import type { Rejection } from "../protocol/rejections.ts";
+import type { FleetProgress, FleetSummary, HostResult } from "../types.ts";
+
+/** Settings for one collection. */
+export interface CollectorOptions {
+  readonly expected: readonly string[];
+  readonly ackTimeoutMs: number;
+  /** Time allowed after a host's ack for its `complete`. */
+  readonly execTimeoutMs: number;
+  readonly progress: (event: FleetProgress) => void;
+  /** Monotonic milliseconds. */
+  readonly clock: () => number;
+}
+
+interface HostState {
+  readonly hostname: string;
+  readonly expected: boolean;
+  ackAt?: number;
+  noop?: boolean;
+  result?: HostResult;
+  timer?: NodeJS.Timeout;
+}
+
+/** How {@link Collector.accept} took a reply. */
+export type AcceptOutcome = "accepted" | "unexpected" | Rejection;
+
+/** The state of one open request. */
+export class Collector {
+  private readonly hosts = new Map<string, HostState>();
+  private readonly startedAt: number;
+  private readonly ackTimer: NodeJS.Timeout;
+  private ackWindowOver = false;
+  private pending: number;
+  private emitted = 0;
+  private finishedAt: number | undefined;
+  private resolveDone!: () => void;
+  /** The verified `complete` payloads in arrival order. */
+  readonly replies: ReplyMessage[] = [];
+  /** Resolves when the request is closed. */
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+
+  constructor(private readonly opts: CollectorOptions) {
+    this.startedAt = opts.clock();
+    for (const h of opts.expected) this.hosts.set(h, { hostname: h, expected: true });
+    this.pending = this.hosts.size;
+    this.ackTimer = setTimeout(() => this.ackWindowClosed(), opts.ackTimeoutMs);
+  }
+
+  /** Takes one verified reply. */
+  accept(reply: ReplyMessage): AcceptOutcome {
+    if (this.finishedAt !== undefined)
+      return { reason: "not_open", detail: "request already closed" };
+    let state = this.hosts.get(reply.hostname);
+    let outcome: AcceptOutcome = "accepted";
+    if (!state) {
+      state = { hostname: reply.hostname, expected: false };
+      this.hosts.set(reply.hostname, state);
+      this.pending++;
+      outcome = "unexpected";
+    }
+    if (state.result || state.noop) {
+      return {
+        reason: "duplicate",
+        detail: `${reply.hostname} already ${state.noop ? "answered noop" : `finished as ${state.result?.status}`}`,
+      };
+    }
+    const now = this.opts.clock() - this.startedAt;
+    if (reply.status === "noop") {
+      if (state.ackAt !== undefined)
+        return { reason: "duplicate", detail: `${reply.hostname} sent noop after start` };
+      state.noop = true;
+      this.pending--;
+      this.opts.progress({ kind: "noop", hostname: reply.hostname });
+    } else if (reply.status === "start") {
+      if (state.ackAt !== undefined)
+        return { reason: "duplicate", detail: `${reply.hostname} sent start twice` };
+      this.ack(state, now);
+    } else {
+      if (state.ackAt === undefined) this.ack(state, now);
+      this.replies.push(reply);
+      const out = reply.output ?? { exit: 1, short: "complete without output" };
+      const status = !state.expected ? "unexpected" : out.exit === 0 ? "ok" : "failed";
+      this.finish(state, {
+        hostname: state.hostname,
+        status,
+        exit: out.exit,
+        short: out.short,
+        output: out,
+        ackMs: state.ackAt ?? now,
+        durationMs: now,
+      });
+    }
+    this.maybeClose();
+    return outcome;
+  }
+
+  /** Closes the request now (cancellation); silent hosts get `reason`. */
+  abort(reason: string): void {
+    for (const s of this.hosts.values()) this.silence(s, reason, reason);
+    this.maybeClose();
+  }
+
+  /** One result per host (sorted) and the counts. */
+  summarize(): { hosts: HostResult[]; summary: FleetSummary } {
+    const hosts = [...this.hosts.values()]
+      .flatMap((s) => (s.result ? [s.result] : []))
+      .sort((a, b) => a.hostname.localeCompare(b.hostname));
+    const count = (st: HostResult["status"]) => hosts.filter((h) => h.status === st).length;
+    const states = [...this.hosts.values()];
+    return {
+      hosts,
+      summary: {
+        expected: this.opts.expected.length,
+        acked: states.filter((s) => s.ackAt !== undefined).length,
+        noop: states.filter((s) => s.noop).length,
+        ok: count("ok"),
+        failed: count("failed"),
+        noAck: count("no_ack"),
+        noResult: count("no_result"),
+        unexpected: count("unexpected"),
+        durationMs: Math.round((this.finishedAt ?? this.opts.clock()) - this.startedAt),
+      },
+    };
+  }
+
+  private ack(state: HostState, at: number): void {
+    state.ackAt = at;
+    const acked = [...this.hosts.values()].filter((s) => s.ackAt !== undefined).length;
+    this.opts.progress({
+      kind: "ack",
+      hostname: state.hostname,
+      acked,
+      expected: this.opts.expected.length,
+    });
+    state.timer = setTimeout(() => {
+      this.silence(state, `acked but no result within ${this.opts.execTimeoutMs} ms`, "");
+      this.maybeClose();
+    }, this.opts.execTimeoutMs);
+  }
+
+  private silence(state: HostState, ackedWhy: string, silentWhy: string): void {
+    if (state.result || state.noop) return;
+    const durationMs = this.opts.clock() - this.startedAt;
+    const base = { hostname: state.hostname, durationMs };
+    if (state.ackAt === undefined) {
+      const short = silentWhy || `no acknowledgement within ${this.opts.ackTimeoutMs} ms`;
+      this.finish(state, { ...base, status: state.expected ? "no_ack" : "unexpected", short });
+    } else {
+      this.finish(state, {
+        ...base,
+        status: state.expected ? "no_result" : "unexpected",
+        short: ackedWhy,
+        ackMs: state.ackAt,
+      });
+    }
+  }
+
+  private finish(state: HostState, result: HostResult): void {
+    clearTimeout(state.timer);
+    state.result = result;
+    this.pending--;
+    this.emitted++;
+    this.opts.progress({
+      kind: "host",
+      result,
+      done: this.emitted,
+      expected: this.opts.expected.length,
+    });
+  }
+
+  private ackWindowClosed(): void {
+    this.ackWindowOver = true;
+    for (const s of this.hosts.values()) if (s.ackAt === undefined) this.silence(s, "", "");
+    this.maybeClose();
+  }
+
+  private maybeClose(): void {
+    if (this.finishedAt !== undefined || this.pending > 0) return;
+    if (this.opts.expected.length === 0 && !this.ackWindowOver) return;
+    this.finishedAt = this.opts.clock();
+    clearTimeout(this.ackTimer);
+    for (const s of this.hosts.values()) clearTimeout(s.timer);
+    this.resolveDone();
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The controller as an {@link Executor}: reads the registry to know who should answer,
+ * subscribes to the request's reply channel, publishes the signed request and aggregates
+ * verified replies until every expected host is final.
+ */
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { errorMessage } from "../../../lib/errors.ts";
+import { silentLogger, type Logger } from "../../../lib/log.ts";
+import { MetricsRegistry } from "../../../lib/metrics.ts";
+import { closeRedis, connectRedis } from "../../../lib/redis.ts";
+import type { ExecutionContext, Executor } from "../../executor.ts";
+import { matchesNode } from "../agent/matcher.ts";
+import { controllerOptionsSchema, type ControllerConfigInput } from "../options.ts";
+import { fleetNames } from "../protocol/channels.ts";
+import { openEnvelope, sealEnvelope } from "../protocol/envelope.ts";
+import { loadPrivateKey } from "../protocol/keys.ts";
+import { PROTOCOL_VERSION, replySchema, type RequestMessage } from "../protocol/messages.ts";
+import { rejectionRecorder } from "../protocol/rejections.ts";
+import type { FactFilter, FleetProgress, FleetRequest, FleetResult, NodeInfo } from "../types.ts";
+import { Collector } from "./collector.ts";
+import { filePinStore, redisPinStore } from "./pinning.ts";
+import { RegistryReader } from "./registry-reader.ts";
+import { sshControllerSecurity, type ControllerSecurity } from "./security.ts";
+
+/** Extra time after the execution timeout, so the agent's own timeout report can arrive. */
+export const EXEC_GRACE_MS = 500;
+const MAX_PRINCIPAL = 255;
+
+/** Everything `createFleetExecutor` accepts. */
+export interface FleetExecutorOptions extends ControllerConfigInput {
+  /** Existing connection for commands and publishing (not closed by the executor). */
+  readonly redis?: Redis;
+  readonly logger?: Logger;
+  readonly metrics?: MetricsRegistry;
+  /** Replaces the key file (benchmarks, embedded mode). */
+  readonly security?: ControllerSecurity;
+  /** Wall clock for issued_at/expires_at. */
+  readonly now?: () => number;
+}
+
+/** The fleet executor the bot and the CLI use. */
+export interface FleetExecutor extends Executor<FleetRequest, FleetResult, FleetProgress> {
+  /** Live, verified nodes from the registry. */
+  nodes(): Promise<NodeInfo[]>;
+  /** Hostnames a filter would target right now. */
+  expectedHosts(where: FactFilter): Promise<string[]>;
+}
+
+function matchFor(where: FactFilter): RequestMessage["match"] {
+  return { all: Object.keys(where).length === 0, node_facts: { ...where } };
+}
+
+/** Creates the fleet executor. */
+export function createFleetExecutor(options: FleetExecutorOptions): FleetExecutor {
+  const config = controllerOptionsSchema.parse(options);
+  const log = (options.logger ?? silentLogger).child({ component: "fleet-controller" });
+  const metrics = options.metrics ?? new MetricsRegistry();
+  const now = options.now ?? Date.now;
+  const names = fleetNames(config.prefix);
+  const security = options.security ?? sshControllerSecurity(loadPrivateKey(config.keyPath));
+  const redis =
+    options.redis ??
+    connectRedis({ url: config.redisUrl, name: "commodore-controller", logger: log });
+  const sub = redis.duplicate();
+  const owned = options.redis ? [sub] : [redis, sub];
+  const pins = config.knownHostsPath
+    ? filePinStore(config.knownHostsPath)
+    : redisPinStore(redis, names.pins);
+  const rejections = rejectionRecorder(metrics, log, "controller");
+  const registry = new RegistryReader(
+    redis,
+    names,
+    pins,
+    security.registrationVerifier,
+    rejections,
+  );
+  const replyVerifier = security.replyVerifier((host) => pins.get(host));
+  const open = new Map<string, { id: string; collector: Collector }>();
+  const requests = metrics.counter(
+    "commodore_fleet_requests_total",
+    "Fleet requests published, by provider",
+  );
+  const hostOutcomes = metrics.counter(
+    "commodore_fleet_hosts_total",
+    "Per-host outcomes of fleet requests, by status",
+  );
+  const seconds = metrics.histogram(
+    "commodore_fleet_request_seconds",
+    "Time from publish to close of a fleet request",
+  );
+
+  sub.on("message", (channel: string, raw: string) => {
+    const entry = open.get(channel);
+    if (!entry)
+      return rejections.record({
+        reason: "not_open",
+        detail: `reply on ${channel}, which has no open request`,
+      });
+    const opened = openEnvelope(raw, replySchema);
+    if (!opened.ok) return rejections.record(opened.rejection, { requestId: entry.id });
+    const { message: reply, payload, sig } = opened.opened;
+    if (reply.in_reply_to !== entry.id) {
+      return rejections.record({
+        reason: "not_open",
+        detail: `reply to ${reply.in_reply_to} arrived on the channel of ${entry.id}`,
+      });
+    }
+    const bad = replyVerifier.verify(payload, sig, reply.hostname, now());
+    if (bad) return rejections.record(bad, { requestId: entry.id, hostname: reply.hostname });
+    const outcome = entry.collector.accept(reply);
+    if (outcome === "unexpected") {
+      rejections.record(
+        {
+          reason: "unexpected_host",
+          detail: `${reply.hostname} answered but the registry did not list it for this filter`,
+        },
+        { requestId: entry.id },
+      );
+    } else if (outcome !== "accepted") {
+      rejections.record(outcome, { requestId: entry.id, hostname: reply.hostname });
+    }
+  });
+
+  const expected = async (where: FactFilter): Promise<string[]> => {
+    const match = matchFor(where);
+    return (await registry.read(now()))
+      .filter((n) => matchesNode(match, n.facts))
+      .map((n) => n.hostname);
+  };
+
+  return {
+    name: "fleet",
+    nodes: () => registry.read(now()),
+    expectedHosts: expected,
+    async execute(
+      request: FleetRequest,
+      ctx: ExecutionContext<FleetProgress>,
+    ): Promise<FleetResult> {
+      const hosts = await expected(request.where);
+      const id = randomUUID();
+      const channel = names.reply(id);
+      // Sent to agents only when the controller has an opinion; otherwise the provider's default applies.
+      const askedTimeoutMs = request.execTimeoutMs ?? config.providerTimeoutsMs[request.provider];
+      const execTimeoutMs = askedTimeoutMs ?? config.execTimeoutMs;
+      const progress = (e: FleetProgress) => {
+        try {
+          ctx.progress(e);
+        } catch (err) {
+          log.warn("progress callback threw", { error: errorMessage(err) });
+        }
+      };
+      const collector = new Collector({
+        expected: hosts,
+        ackTimeoutMs: request.ackTimeoutMs ?? config.ackTimeoutMs,
+        execTimeoutMs: execTimeoutMs + EXEC_GRACE_MS,
+        progress,
+        clock: () => performance.now(),
+      });
+      const onAbort = () => collector.abort("cancelled");
+      ctx.signal.addEventListener("abort", onAbort);
+      open.set(channel, { id, collector });
+      try {
+        await sub.subscribe(channel);
+        const issued = now();
+        const message: RequestMessage = {
+          protocol: PROTOCOL_VERSION,
+          type: "request",
+          id,
+          reply_to: channel,
+          issued_at: issued,
+          expires_at: issued + config.requestTtlMs,
+          sender: config.principal,
+          ...(ctx.principalId === ""
+            ? {}
+            : { on_behalf_of: ctx.principalId.slice(0, MAX_PRINCIPAL) }),
+          match: matchFor(request.where),
+          command: {
+            provider: request.provider,
+            args: [...request.args],
+            ...(askedTimeoutMs === undefined ? {} : { timeout_ms: askedTimeoutMs }),
+          },
+        };
+        await redis.publish(names.requests, sealEnvelope(message, security.requestSigner));
+        requests.inc({ provider: request.provider });
+        progress({ kind: "published", requestId: id, expected: hosts });
+        log.info("fleet request published", {
+          requestId: id,
+          jobId: ctx.jobId,
+          principal: ctx.principalId,
+          provider: request.provider,
+          expected: hosts.length,
+        });
+        if (ctx.signal.aborted) onAbort();
+        await collector.done;
+      } finally {
+        ctx.signal.removeEventListener("abort", onAbort);
+        open.delete(channel);
+        await sub.unsubscribe(channel).catch(() => undefined);
+      }
+      const { hosts: results, summary } = collector.summarize();
+      for (const h of results) hostOutcomes.inc({ status: h.status });
+      seconds.observe(summary.durationMs / 1000);
+      return {
+        requestId: id,
+        provider: request.provider,
+        args: request.args,
+        where: request.where,
+        hosts: results,
+        summary,
+        replies: collector.replies,
+      };
+    },
+    async close() {
+      for (const { collector } of open.values()) collector.abort("controller closed");
+      await Promise.all(owned.map((c) => closeRedis(c)));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Validated options for the agent and the controller. The config loader composes these zod
+ * schemas into the YAML configuration; the CLI builds the same objects from flags. Runtime
+ * collaborators (Redis client, logger, metrics, provider registry) are passed alongside.
+ */
+import { z } from "zod";
+import { DEFAULT_PREFIX } from "./protocol/channels.ts";
+
+/** Default host key an agent signs replies with. */
+export const DEFAULT_HOST_KEY = "/etc/ssh/ssh_host_ed25519_key";
+/** Default allowed_signers file an agent trusts controllers from. */
+export const DEFAULT_ALLOWED_SIGNERS = "/etc/commodore/allowed_signers";
+/** Default Redis URL when neither option nor REDIS_URL is set. */
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
+const ms = z.number().int().positive();
+const factKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, "fact names are 1-64 of A-Z a-z 0-9 _ . -");
+
+/** Options of `commodore agent`. */
+export const agentOptionsSchema = z.object({
+  redisUrl: z.string().default(DEFAULT_REDIS_URL),
+  prefix: z.string().min(1).default(DEFAULT_PREFIX),
+  /** Name the agent answers as; defaults to the machine's hostname. */
+  hostname: z.string().min(1).max(255).optional(),
+  hostKeyPath: z.string().min(1).default(DEFAULT_HOST_KEY),
+  allowedSignersPath: z.string().min(1).default(DEFAULT_ALLOWED_SIGNERS),
+  /** Static facts such as role and env, merged over the collected ones (never over hostname). */
+  facts: z.record(factKey, z.string().max(1024)).default({}),
+  /** Providers running at once. */
+  concurrency: z.number().int().min(1).max(1024).default(4),
+  /** Requests waiting for a slot before the agent answers "busy". */
+  queueLimit: z.number().int().min(0).max(100_000).default(64),
+  /** Longest validity window (`expires_at - issued_at`) a request may claim. */
+  maxTtlMs: ms.default(60_000),
+  /** Clock difference tolerated on both sides of a request's window. */
+  clockSkewMs: z.number().int().nonnegative().default(5_000),
+  /** How often the registration is refreshed. */
+  heartbeatMs: ms.default(10_000),
+  /** How long a registration lives without a heartbeat. */
+  registrationTtlMs: ms.default(30_000),
+  /** Upper bound on any provider's execution time, whatever the request asks. */
+  maxExecTimeoutMs: ms.default(300_000),
+});
+/** Parsed agent options. */
+export type AgentConfig = z.infer<typeof agentOptionsSchema>;
+/** Agent options as written by a user (defaults optional). */
+export type AgentConfigInput = z.input<typeof agentOptionsSchema>;
+
+/** Options of the controller (`commodore fleet`, the bot's fleet executor). */
+export const controllerOptionsSchema = z.object({
+  redisUrl: z.string().default(DEFAULT_REDIS_URL),
+  prefix: z.string().min(1).default(DEFAULT_PREFIX),
+  /** Controller private key that signs requests. */
+  keyPath: z.string().min(1),
+  /** Principal requests are signed as; must be listed for the key in agents' allowed_signers. */
+  principal: z.string().min(1).max(255).default("commodore"),
+  /** Validity window put in each request. */
+  requestTtlMs: ms.default(60_000),
+  /** How long to wait for `start` from each expected host. */
+  ackTimeoutMs: ms.default(2_000),
+  /** Execution timeout (after the host's ack) for providers not listed in providerTimeoutsMs. */
+  execTimeoutMs: ms.default(30_000),
+  /** Per-provider execution timeouts. */
+  providerTimeoutsMs: z
+    .record(z.string(), ms)
+    .default({ ping: 5_000, uptime: 5_000, facts: 10_000 }),
+  /**
+   * File of `hostname keytype base64` lines. When set, only these keys are trusted for replies;
+   * when unset, keys are pinned on first use in Redis.
+   */
+  knownHostsPath: z.string().min(1).optional(),
+});
+/** Parsed controller options. */
+export type ControllerConfig = z.infer<typeof controllerOptionsSchema>;
+/** Controller options as written by a user (defaults optional). */
+export type ControllerConfigInput = z.input<typeof controllerOptionsSchema>;

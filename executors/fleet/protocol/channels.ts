@@ -1,0 +1,39 @@
+/**
+ * Redis channel and key names, all under one configurable prefix (default `commodore`).
+ * Per-request names carry the request id in a `{…}` hash tag, and the registry keys share the
+ * `{prefix}` tag, so each group can live on one Redis Cluster shard.
+ */
+
+/** Default prefix for every channel and key. */
+export const DEFAULT_PREFIX = "commodore";
+/** SSHSIG namespace for requests (controller → agents). */
+export const REQUEST_NAMESPACE = "commodore-request@commodore";
+/** SSHSIG namespace for replies (agent → controller). */
+export const REPLY_NAMESPACE = "commodore-reply@commodore";
+/** SSHSIG namespace for agent registrations in the node registry. */
+export const REGISTRATION_NAMESPACE = "commodore-registration@commodore";
+
+/** The names one deployment uses. */
+export interface FleetNames {
+  /** Pub/sub channel every agent subscribes to. */
+  readonly requests: string;
+  /** Pub/sub channel carrying the replies to one request. */
+  reply(requestId: string): string;
+  /** Sorted set hostname → last heartbeat (ms). */
+  readonly nodeIndex: string;
+  /** String key holding one node's signed registration (expires with its heartbeat TTL). */
+  node(hostname: string): string;
+  /** Hash hostname → pinned public key line (trust on first use). */
+  readonly pins: string;
+}
+
+/** Builds the names for `prefix`. */
+export function fleetNames(prefix: string = DEFAULT_PREFIX): FleetNames {
+  return {
+    requests: `${prefix}:requests`,
+    reply: (id) => `${prefix}:reply:{${id}}`,
+    nodeIndex: `{${prefix}}:nodes`,
+    node: (hostname) => `{${prefix}}:node:${hostname}`,
+    pins: `{${prefix}}:pins`,
+  };
+}

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { main } from "../../bot/cli/main.ts";
+import { ensureKeys } from "../../executors/fleet/keygen.ts";
+import { armorSshsig, signSshsig } from "../../executors/fleet/protocol/sshsig.ts";
+import { loadPrivateKey } from "../../executors/fleet/protocol/keys.ts";
+import { REQUEST_NAMESPACE } from "../../executors/fleet/protocol/channels.ts";
+import { startFleet, type TestFleet } from "../harness/agents.ts";
+import { tempDir } from "../harness/tmp.ts";
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    env,
+    signal: new AbortController().signal,
+  });
+  return { code, stdout, stderr };
+}
+
+describe("commodore fleet / keygen", () => {
+  let fleet: TestFleet;
+  before(async () => {
+    fleet = await startFleet([
+      { hostname: "www01", facts: { role: "web" } },
+      { hostname: "www02", facts: { role: "web" } },
+      { hostname: "db01", facts: { role: "db" } },
+    ]);
+  });
+  after(() => fleet.stop());
+
+  const base = () => [
+    "--redis",
+    fleet.redis.url,
+    "--key",
+    fleet.controllerKey.privatePath,
+    "--principal",
+    "ops",
+  ];
+
+  test("prints progress, one line per host and the summary; exit 0", async () => {
+    const r = await cli(["fleet", "ping", ...base(), "--where", "role=web"]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.equal(lines[0], "accepting acknowledgements for 2000 ms from 2 expected hosts");
+    assert.equal(lines[1], "got 2/2 positive acknowledgements");
+    assert.equal(lines[2], "got 2 responses");
+    assert.deepEqual(lines.slice(3, 5), ["www01: pong", "www02: pong"]);
+    assert.match(lines[5] ?? "", /^2\/2 hosts ok in \d+ ms \(1 noop\)$/);
+  });
+
+  test("--json prints the structured result; failures give exit 1", async () => {
+    const r = await cli(["fleet", "ping", "bad-arg", ...base(), "--json"]);
+    assert.equal(r.code, 1);
+    const result = JSON.parse(r.stdout) as {
+      summary: { failed: number };
+      hosts: { exit: number }[];
+    };
+    assert.equal(result.summary.failed, 3);
+    assert.ok(result.hosts.every((h) => h.exit === 64));
+  });
+
+  test("no matching host gives exit 2; usage errors name the flag", async () => {
+    assert.equal(
+      (await cli(["fleet", "ping", ...base(), "--where", "role=nothing", "--ack-timeout", "200"]))
+        .code,
+      2,
+    );
+    const bad = await cli(["fleet", "ping", ...base(), "--where", "novalue"]);
+    assert.equal(bad.code, 64);
+    assert.match(bad.stderr, /--where .* must be key=value/);
+    assert.match((await cli(["fleet", "ping"])).stderr, /--key PATH/);
+  });
+
+  test("keygen writes an OpenSSH key and a working allowed_signers line", async () => {
+    const dir = tempDir();
+    const out = join(dir, "ctl");
+    const r = await cli(["keygen", "--out", out, "--principal", "ops"]);
+    assert.equal(r.code, 0, r.stderr);
+    const line = r.stdout.split("\n").find((l) => l.startsWith("ops ")) ?? "";
+    writeFileSync(join(dir, "allowed"), `${line}\n`);
+    writeFileSync(
+      join(dir, "sig"),
+      armorSshsig(signSshsig(loadPrivateKey(out), REQUEST_NAMESPACE, "hi")),
+    );
+    const verified = execFileSync(
+      "ssh-keygen",
+      [
+        "-Y",
+        "verify",
+        "-f",
+        join(dir, "allowed"),
+        "-I",
+        "ops",
+        "-n",
+        REQUEST_NAMESPACE,
+        "-s",
+        join(dir, "sig"),
+      ],
+      { input: "hi" },
+    );
+    assert.match(verified.toString(), /Good/);
+    assert.equal((await cli(["keygen", "--out", out])).code, 1);
+  });
+
+  test("ensureKeys prepares a state directory once and keeps it", () => {
+    const dir = join(tempDir(), "state");
+    const first = ensureKeys(dir, "ops");
+    const again = ensureKeys(dir, "ops");
+    assert.equal(first.controllerKey.fingerprint, again.controllerKey.fingerprint);
+    assert.notEqual(first.controllerKey.fingerprint, first.hostKey.fingerprint);
+    assert.match(
+      readFileSync(first.allowedSignersPath, "utf8"),
+      /^ops namespaces="commodore-request@commodore" ssh-ed25519 /,
+    );
+    assert.match(
+      execFileSync("ssh-keygen", ["-l", "-f", first.hostKey.privatePath]).toString(),
+      new RegExp(first.hostKey.fingerprint.replace(/[+/]/g, "\\$&")),
+    );
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * An in-memory fleet for bot tests that do not need real agents: a fixed list of nodes whose
+ * facts are matched with the same glob rules, answering every provider with exit 0.
+ */
+import type { FleetPort } from "../../bot/fleet-port.ts";
+import { globMatch } from "../../bot/identity/glob.ts";
+import type {
+  FactFilter,
+  FleetRequest,
+  FleetResult,
+  HostResult,
+  NodeInfo,
+} from "../../executors/fleet/types.ts";
+
+/** A fleet double over `nodes`; `requests` records what was executed. */
+export function fleetDouble(nodes: readonly { hostname: string; facts: Record<string, string> }[]) {
+  const requests: FleetRequest[] = [];
+  const match = (where: FactFilter) =>
+    nodes.filter((n) =>
+      Object.entries(where).every(([k, g]) =>
+        globMatch(g, k === "hostname" ? n.hostname : (n.facts[k] ?? "")),
+      ),
+    );
+  const fleet: FleetPort = {
+    name: "fleet",
+    async execute(request, ctx): Promise<FleetResult> {
+      requests.push(request);
+      const targets = match(request.where);
+      ctx.progress({
+        kind: "published",
+        requestId: ctx.jobId,
+        expected: targets.map((t) => t.hostname),
+      });
+      const hosts: HostResult[] = targets.map((t, i) => {
+        const host: HostResult = {
+          hostname: t.hostname,
+          status: "ok",
+          exit: 0,
+          short: `${request.provider} ok`,
+        };
+        ctx.progress({ kind: "host", result: host, done: i + 1, expected: targets.length });
+        return host;
+      });
+      const n = hosts.length;
+      return {
+        requestId: ctx.jobId,
+        provider: request.provider,
+        args: request.args,
+        where: request.where,
+        hosts,
+        summary: {
+          expected: n,
+          acked: n,
+          noop: 0,
+          ok: n,
+          failed: 0,
+          noAck: 0,
+          noResult: 0,
+          unexpected: 0,
+          durationMs: 1,
+        },
+        replies: hosts.map((h) => ({ hostname: h.hostname, output: { short: h.short } })),
+      };
+    },
+    async close() {},
+    async nodes(): Promise<NodeInfo[]> {
+      return nodes.map((n) => ({
+        hostname: n.hostname,
+        facts: n.facts,
+        fingerprint: "SHA256:test",
+        publicKey: "ssh-ed25519 AAAA",
+        version: "test",
+        lastSeen: new Date().toISOString(),
+      }));
+    },
+    async expectedHosts(where) {
+      return match(where).map((n) => n.hostname);
+    },
+  };
+  return { fleet, requests };
+}

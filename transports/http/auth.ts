@@ -1,0 +1,75 @@
+/**
+ * Bearer tokens map to principals; listed local addresses may call without a token as the
+ * anonymous principal. Tokens are never logged.
+ */
+import type { MiddlewareHandler } from "hono";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { anonymousPrincipal, type Identity } from "../../bot/identity/identity.ts";
+import type { Counter } from "../../lib/metrics.ts";
+import type { HttpEnv } from "./context.ts";
+import { sendError } from "./errors.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+
+/** The caller's address as the socket reports it, or undefined (e.g. in-process requests). */
+export function remoteAddress(c: Parameters<MiddlewareHandler>[0]): string | undefined {
+  try {
+    return getConnInfo(c).remote.address?.replace(/^::ffff:/, "");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves the principal and applies the per-principal rate limit. */
+export function authMiddleware(
+  identity: Identity,
+  anonymousFrom: readonly string[],
+  limiter: RateLimiter,
+  rejected: Counter,
+): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    const address = remoteAddress(c);
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
+      const principal = m?.[1] === undefined ? undefined : identity.fromHttpToken(m[1]);
+      if (!principal) {
+        rejected.inc({ reason: "bad_token" });
+        return sendError(
+          c,
+          401,
+          "E_UNAUTHORIZED",
+          "the bearer token is not valid",
+          "check the token configured for your principal",
+        );
+      }
+      c.set("principal", principal);
+    } else if (address !== undefined && anonymousFrom.includes(address)) {
+      c.set("principal", anonymousPrincipal(`http:${address}`));
+    } else {
+      rejected.inc({ reason: "no_token" });
+      c.header("WWW-Authenticate", 'Bearer realm="commodore"');
+      return sendError(
+        c,
+        401,
+        "E_UNAUTHORIZED",
+        "this route needs a bearer token",
+        "send Authorization: Bearer <token>",
+      );
+    }
+    const who = c.get("principal");
+    const key = who.id === "anonymous" ? `anonymous@${address ?? ""}` : who.id;
+    const wait = limiter.take(key);
+    if (wait > 0) {
+      rejected.inc({ reason: "rate_limited" });
+      c.header("Retry-After", String(wait));
+      return sendError(
+        c,
+        429,
+        "E_RATE_LIMITED",
+        `too many requests from ${who.id}`,
+        `retry in ${wait} s`,
+      );
+    }
+    await next();
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Types shared by the HTTP app and its routes.
+ */
+import type { Hono } from "hono";
+import type { CommandHandler, Principal } from "../../bot/contract.ts";
+import type { Identity } from "../../bot/identity/identity.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { MetricsRegistry } from "../../lib/metrics.ts";
+import type { RateLimitSettings } from "./rate-limit.ts";
+
+/** Per-request values set by middleware. */
+export interface HttpEnv {
+  Variables: { principal: Principal };
+}
+
+/** The Hono app type every route module registers on. */
+export type HttpApp = Hono<HttpEnv>;
+
+/** A health check reported by `/healthz`: name → status; `ok` false makes it 503. */
+export type HealthCheck = () => Promise<{
+  readonly name: string;
+  readonly ok: boolean;
+  readonly status: string;
+}>;
+
+/** What {@link createHttpApp} needs. */
+export interface HttpDeps {
+  readonly bot: CommandHandler;
+  readonly identity: Identity;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly bodyLimitBytes: number;
+  readonly rateLimit: RateLimitSettings;
+  /** Remote addresses allowed to call without a token, as the anonymous principal. */
+  readonly anonymousFrom: readonly string[];
+  readonly health: readonly HealthCheck[];
+  /** Extra routes other transports mount (voice webhook, provisioning callback). */
+  readonly routes?: ReadonlyArray<(app: HttpApp) => void>;
+}

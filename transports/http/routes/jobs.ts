@@ -1,0 +1,54 @@
+/** `GET /jobs`, `GET /jobs/:id` and `GET /nodes`, answered through the bot's commands. */
+import { quoteWords } from "../../../bot/commands/tokenize.ts";
+import type { CommandHandler } from "../../../bot/contract.ts";
+import { JOB_ID_PATTERN } from "../../../bot/jobs/redis-store.ts";
+import type { Context } from "hono";
+import type { HttpApp, HttpEnv } from "../context.ts";
+import { sendError } from "../errors.ts";
+import { respond } from "../respond.ts";
+import { runCommand } from "../run.ts";
+
+/** Registers the read-only job and node routes. */
+export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
+  const run = (c: Context<HttpEnv>, words: string[], origin: string) =>
+    runCommand(bot, {
+      principal: c.get("principal"),
+      transport: "http",
+      text: quoteWords(words),
+      origin,
+    });
+
+  app.get("/jobs", async (c) => {
+    const limit = c.req.query("limit");
+    if (limit !== undefined && !/^\d{1,3}$/.test(limit))
+      return sendError(
+        c,
+        400,
+        "E_INVALID_FIELD",
+        `limit: expected a whole number, found ${JSON.stringify(limit)}`,
+      );
+    const outcome = await run(c, limit === undefined ? ["jobs"] : ["jobs", limit], "GET /jobs");
+    return respond(c, outcome, (o) => (o.result.kind === "data" ? o.result.data : o.result));
+  });
+
+  app.get("/jobs/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!JOB_ID_PATTERN.test(id))
+      return sendError(
+        c,
+        404,
+        "E_NOT_FOUND",
+        `no job ${JSON.stringify(id).slice(0, 40)}`,
+        "job ids look like j3fa9c01b7e42",
+      );
+    const outcome = await run(c, ["job", id], "GET /jobs/:id");
+    return respond(c, outcome, (o) => (o.result.kind === "data" ? o.result.data : o.result));
+  });
+
+  app.get("/nodes", async (c) => {
+    const outcome = await run(c, ["nodes"], "GET /nodes");
+    return respond(c, outcome, (o) =>
+      o.result.kind === "nodes" ? { nodes: o.result.nodes } : o.result,
+    );
+  });
+}

@@ -81,6 +81,9 @@ describe("status page HTML", () => {
     assert.equal(isStale(node(5_000), now, 25), false);
     assert.equal(isStale(node(26_000), now, 25), true);
     assert.equal(isStale({ ...node(0), lastSeen: "garbage" }, now, 25), true);
-    assert.deepEqual([span(999), span(61_000), span(7_200_000), span(-5)], ["0 s", "1 min", "2 h", "0 s"]);
+    assert.deepEqual(
+      [span(999), span(61_000), span(7_200_000), span(-5)],
+      ["0 s", "1 min", "2 h", "0 s"],
+    );
   });
 });

@@ -39,11 +39,23 @@ describe("status link tokens", () => {
       undefined,
     );
     const flipped = mac.slice(0, -2) + (mac.endsWith("AA") ? "BB" : "AA");
-    assert.equal(verifyToken(SECRET, "job", JOB, `${e}.${token.split(".")[1]}.${flipped}`, NOW), undefined);
+    assert.equal(
+      verifyToken(SECRET, "job", JOB, `${e}.${token.split(".")[1]}.${flipped}`, NOW),
+      undefined,
+    );
   });
 
   test("malformed and oversized input is refused without throwing", () => {
-    for (const bad of ["", "x", "1.2", "1.2.3", "..", `${exp}.YWxpY2U.`, "9".repeat(600), "a.b.c.d"])
+    for (const bad of [
+      "",
+      "x",
+      "1.2",
+      "1.2.3",
+      "..",
+      `${exp}.YWxpY2U.`,
+      "9".repeat(600),
+      "a.b.c.d",
+    ])
       assert.equal(verifyToken(SECRET, "job", JOB, bad, NOW), undefined, bad);
   });
 

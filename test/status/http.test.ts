@@ -109,7 +109,7 @@ describe("status page access over real HTTP and Redis", () => {
     const csp = res.headers.get("content-security-policy") ?? "";
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'self'(;|$)/);
-    assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+    assert.equal(res.headers.get("referrer-policy"), "same-origin");
     assert.ok(body.includes("www1") && body.includes("db1"));
     assert.ok(!body.includes("<script>alert") && !body.includes("<img src=x"));
     assert.ok(body.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));

@@ -34,7 +34,7 @@ export function fleetContent(
     const old = isStale(n, now, staleAfterSeconds);
     const seen = Date.parse(n.lastSeen);
     return html`<tr class="${old ? "stale" : ""}" data-status="${old ? "stale" : "live"}">
-      <td data-sort="${n.hostname}">${n.hostname}</td>
+      <td class="host" data-sort="${n.hostname}">${n.hostname}</td>
       <td data-sort="${old ? "1" : "0"}">
         ${old ? html`<span class="badge failed">stale</span>` : html`<span class="badge ok">live</span>`}
       </td>

@@ -25,7 +25,10 @@ export function jobContent(job: JobRecord): SafeHtml {
         <time datetime="${job.createdAt}">${job.createdAt}</time>
       </p>
       <p id="job-summary" class="line">loading…</p>
-      <div class="progress"><div id="job-bar"></div></div>
+      <div class="progress">
+        <div id="job-bar-ok"></div>
+        <div id="job-bar-bad"></div>
+      </div>
       <p id="job-live" class="live"></p>
     </section>
     <section class="controls">

@@ -1,7 +1,7 @@
 /**
  * The page shell and the headers every status page is sent with: a strict
- * Content-Security-Policy (scripts and styles only from /ui/static, no inline code), no
- * referrer (a job link must not leak to other sites) and no caching.
+ * Content-Security-Policy (scripts and styles only from /ui/static, no inline code), referrers
+ * only to this site (a job link must not leak to others) and no caching.
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -23,7 +23,7 @@ export const CONTENT_SECURITY_POLICY = [
 export function securityHeaders(c: Context): void {
   c.header("Content-Security-Policy", CONTENT_SECURITY_POLICY);
   c.header("X-Content-Type-Options", "nosniff");
-  c.header("Referrer-Policy", "no-referrer");
+  c.header("Referrer-Policy", "same-origin");
   c.header("X-Frame-Options", "DENY");
   c.header("Cache-Control", "no-store");
 }
@@ -54,7 +54,7 @@ export function renderPage(options: PageOptions, body: SafeHtml): string {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>${options.title} · commodore</title>
         <link rel="stylesheet" href="/ui/static/status.css" />
         ${scripts}

@@ -80,6 +80,13 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
     new URL(c.req.url).origin,
     ...(options.publicUrl === undefined ? [] : [new URL(options.publicUrl).origin]),
   ];
+  /** True when the browser says the request came from another site. */
+  const crossSite = (c: Context) => {
+    const fetchSite = c.req.header("sec-fetch-site");
+    if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") return true;
+    const origin = c.req.header("origin");
+    return origin !== undefined && !origins(c).includes(origin);
+  };
   const hasSession = (c: Context) =>
     c.req.header("cookie")?.includes(`${SESSION_COOKIE}=`) === true;
   const page = (c: Context, p: Principal, title: string) => ({
@@ -174,8 +181,7 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
     });
 
     app.post("/ui/login", async (c) => {
-      const origin = c.req.header("origin");
-      if (origin !== undefined && !origins(c).includes(origin)) {
+      if (crossSite(c)) {
         rejected.inc({ reason: "cross_site_login" });
         return c.text("cross-site sign-in refused", 403);
       }

@@ -15,7 +15,9 @@
   const shown = document.getElementById("shown");
   const summary = document.getElementById("job-summary");
   const stateBadge = document.getElementById("job-state");
-  const bar = document.getElementById("job-bar");
+  const barOk = document.getElementById("job-bar-ok");
+  const barBad = document.getElementById("job-bar-bad");
+  const started = root.querySelector("time");
   const live = document.getElementById("job-live");
   const linesBox = document.getElementById("job-lines");
 
@@ -48,7 +50,7 @@
 
   function duration(ms) {
     if (typeof ms !== "number") return "";
-    return ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + " s";
+    return ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + " s";
   }
 
   function row(name) {
@@ -179,6 +181,7 @@
     const c = counts();
     const total = Math.max(expected, hosts.size);
     const done = total - c.pending;
+    const pct = (n) => (total > 0 ? (100 * n) / total : 0) + "%";
     if (final) {
       summary.textContent =
         final.ok +
@@ -205,8 +208,8 @@
         c.pending +
         " pending";
     }
-    bar.style.width = total > 0 ? Math.round((100 * done) / total) + "%" : "0";
-    bar.className = c.failed + c.silent > 0 ? "bad" : "";
+    barOk.style.width = pct(c.ok);
+    barBad.style.width = pct(c.failed + c.silent);
     linesBox.hidden = lines.length === 0;
     linesBox.textContent = lines.join("\n");
     for (const th of head.cells) {
@@ -228,6 +231,8 @@
       render();
     });
   }
+  const when = new Date(started.dateTime);
+  if (!Number.isNaN(when.getTime())) started.textContent = when.toLocaleString();
   text.addEventListener("input", render);
   status.addEventListener("change", render);
 

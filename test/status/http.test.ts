@@ -195,6 +195,13 @@ describe("status page access over real HTTP and Redis", () => {
     assert.equal((await get("/ui", jar)).status, 200);
     assert.equal((await get(`/ui/jobs/${ciJob}`, jar)).status, 200);
     assert.equal((await get("/ui", { cookie: "commodore_session=1.Y2k.forged" })).status, 401);
+    const out = await fetch(`${ui.base}/ui/logout`, {
+      method: "POST",
+      redirect: "manual",
+      headers: jar,
+    });
+    assert.equal(out.status, 303);
+    assert.match(out.headers.get("set-cookie") ?? "", /commodore_session=;.*Max-Age=0/);
   });
 
   test("static files are served; unknown pages are 404", async () => {

@@ -1,9 +1,10 @@
 /**
- * The `/ui` routes: fleet view, jobs list, job page with its event stream, static files, and
- * sign in / out. Every data route authenticates itself (see access.ts) before reading.
+ * The `/ui` routes: fleet view, jobs list, job page with its event stream and static files
+ * (sign in / out are in session.ts). Every data route authenticates itself (see access.ts)
+ * before reading anything.
  */
 import type { Context } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
+import { setCookie } from "hono/cookie";
 import { JOB_ID_PATTERN } from "../../../bot/jobs/redis-store.ts";
 import type { JobStore } from "../../../bot/jobs/types.ts";
 import type { Principal } from "../../../bot/contract.ts";
@@ -15,14 +16,15 @@ import type { HttpApp } from "../context.ts";
 import type { RateLimiter } from "../rate-limit.ts";
 import { JOB_COOKIE, SESSION_COOKIE, type StatusAccess } from "./access.ts";
 import type { Asset } from "./assets.ts";
-import { forbiddenPage, notFoundPage, SAFE_NEXT, unauthorizedPage } from "./errors.ts";
+import { forbiddenPage, notFoundPage, unauthorizedPage } from "./errors.ts";
 import { fleetContent } from "./fleet-page.ts";
 import { jobContent } from "./job-page.ts";
 import { jobsContent } from "./jobs-page.ts";
 import { securityHeaders, sendPage } from "./layout.ts";
-import { expiryFrom, signToken, verifyToken } from "./link.ts";
+import { verifyToken } from "./link.ts";
 import type { JobLiveHub } from "./live.ts";
 import type { StatusOptions } from "./options.ts";
+import { sessionRoutes } from "./session.ts";
 import { jobStream, type StreamTiming } from "./stream.ts";
 
 /** Jobs the list shows. */
@@ -75,17 +77,6 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
     }
     c.set("principal", who.principal);
     return who.principal;
-  };
-  const origins = (c: Context) => [
-    new URL(c.req.url).origin,
-    ...(options.publicUrl === undefined ? [] : [new URL(options.publicUrl).origin]),
-  ];
-  /** True when the browser says the request came from another site. */
-  const crossSite = (c: Context) => {
-    const fetchSite = c.req.header("sec-fetch-site");
-    if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") return true;
-    const origin = c.req.header("origin");
-    return origin !== undefined && !origins(c).includes(origin);
   };
   const hasSession = (c: Context) =>
     c.req.header("cookie")?.includes(`${SESSION_COOKIE}=`) === true;
@@ -180,37 +171,7 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
       return jobStream(c, id, deps.jobs, deps.hub, deps.timing, deps.streams);
     });
 
-    app.post("/ui/login", async (c) => {
-      if (crossSite(c)) {
-        rejected.inc({ reason: "cross_site_login" });
-        return c.text("cross-site sign-in refused", 403);
-      }
-      const form = await c.req.parseBody();
-      const token = typeof form["token"] === "string" ? form["token"].trim() : "";
-      const next =
-        typeof form["next"] === "string" && SAFE_NEXT.test(form["next"]) ? form["next"] : "/ui";
-      const p = token.length > 0 && token.length <= 512 ? access.fromToken(token) : undefined;
-      if (!p) {
-        rejected.inc({ reason: "bad_token" });
-        return unauthorizedPage(c, "That token is not valid.");
-      }
-      const expires = expiryFrom(deps.now(), options.sessionTtlSeconds);
-      setCookie(c, SESSION_COOKIE, signToken(deps.secret, "session", "", p.id, expires), {
-        path: "/ui",
-        httpOnly: true,
-        sameSite: "Strict",
-        secure,
-        maxAge: options.sessionTtlSeconds,
-      });
-      securityHeaders(c);
-      return c.redirect(next, 303);
-    });
-
-    app.post("/ui/logout", (c) => {
-      deleteCookie(c, SESSION_COOKIE, { path: "/ui", secure });
-      securityHeaders(c);
-      return c.redirect("/ui", 303);
-    });
+    sessionRoutes(app, { access, options, secret: deps.secret, rejected, now: deps.now });
 
     app.all("/ui/*", (c) => notFoundPage(c, `No page ${c.req.path.slice(0, 100)}.`));
   };

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { agentOptionsSchema, controllerOptionsSchema } from "../executors/fleet/options.ts";
 import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
+import { statusOptionsSchema } from "../transports/http/status/options.ts";
 
 const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 const RISKS = ["read", "change", "dangerous"] as const;
@@ -129,6 +130,8 @@ const httpSchema = z
       .strict()
       .default({}),
     anonymousFrom: z.array(z.string().min(1)).default([]),
+    /** The browser status page under /ui (transports/http/status). */
+    status: statusOptionsSchema.default({}),
   })
   .strict();
 

@@ -4,11 +4,15 @@
  *
  * Keys: `<prefix>job:<id>` (JSON, expires), `<prefix>job:<id>:events` (list, expires) and
  * `<prefix>jobs` (sorted set of ids by creation time, pruned as jobs expire).
+ *
+ * Live updates: each appended event and the final state are also published on the pub/sub
+ * channel {@link jobEventsChannel} (same name as the list key; channels and keys do not
+ * collide), so any bot replica can stream a job another one runs.
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { BotEvent } from "../contract.ts";
-import type { JobEvent, JobRecord, JobStore } from "./types.ts";
+import type { JobEvent, JobLiveMessage, JobRecord, JobStore } from "./types.ts";
 
 /** Most progress events kept per job. */
 export const MAX_JOB_EVENTS = 10_000;
@@ -22,6 +26,11 @@ export function newJobId(): string {
 
 /** Job ids as {@link newJobId} makes them. */
 export const JOB_ID_PATTERN = /^j[0-9a-f]{12}$/;
+
+/** The pub/sub channel carrying a job's live {@link JobLiveMessage}s. */
+export function jobEventsChannel(prefix: string, id: string): string {
+  return `${prefix}job:${id}:events`;
+}
 
 /** Options for {@link RedisJobStore}. */
 export interface RedisJobStoreOptions {
@@ -62,11 +71,13 @@ export class RedisJobStore implements JobStore {
   async addEvent(id: string, event: BotEvent): Promise<void> {
     const key = `${this.key(id)}:events`;
     const entry: JobEvent = { at: new Date().toISOString(), event };
+    const live: JobLiveMessage = { type: "event", entry };
     await this.redis
       .multi()
       .rpush(key, JSON.stringify(entry))
       .ltrim(key, -MAX_JOB_EVENTS, -1)
       .expire(key, this.ttl)
+      .publish(jobEventsChannel(this.prefix, id), JSON.stringify(live))
       .exec();
   }
 
@@ -77,7 +88,12 @@ export class RedisJobStore implements JobStore {
     const job = await this.get(id);
     if (!job) return;
     const done: JobRecord = { ...job, ...outcome };
-    await this.redis.set(this.key(id), JSON.stringify(done), "EX", this.ttl);
+    const live: JobLiveMessage = { type: "finished", state: outcome.state };
+    await this.redis
+      .multi()
+      .set(this.key(id), JSON.stringify(done), "EX", this.ttl)
+      .publish(jobEventsChannel(this.prefix, id), JSON.stringify(live))
+      .exec();
   }
 
   async get(id: string): Promise<JobRecord | undefined> {

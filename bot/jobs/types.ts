@@ -33,6 +33,11 @@ export interface JobEvent {
   readonly event: BotEvent;
 }
 
+/** What the store publishes live on a job's events channel. */
+export type JobLiveMessage =
+  | { readonly type: "event"; readonly entry: JobEvent }
+  | { readonly type: "finished"; readonly state: JobState };
+
 /** Where jobs live; the Redis implementation survives a bot restart. */
 export interface JobStore {
   create(job: JobRecord): Promise<void>;

@@ -17,6 +17,7 @@ import type { Logger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
 import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
 import { parseListen, type Config } from "../../config/schema.ts";
+import { createStatus, type JobLink } from "../../transports/http/status/index.ts";
 import { HttpTransport } from "../../transports/http/transport.ts";
 import { createBot, type BotBundle } from "../create.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis-server.ts";
@@ -37,6 +38,8 @@ export interface Services {
   readonly redisUrl: string;
   readonly embeddedRedis: EmbeddedRedis | undefined;
   readonly agent: Agent | undefined;
+  /** Signed status-page links for jobs (IRC's `jobUrl`), when the status page is enabled. */
+  readonly jobLink: JobLink | undefined;
   stop(): Promise<void>;
 }
 
@@ -145,8 +148,30 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     stops.push(() => bundle.close());
 
     let httpUrl: string | undefined;
+    let jobLink: JobLink | undefined;
     if (config.http.enabled) {
       const listen = parseListen(config.http.listen);
+      const status = config.http.status.enabled
+        ? createStatus({
+            options: config.http.status,
+            identity: bundle.identity,
+            policy: bundle.policy,
+            registry: bundle.bot.registry,
+            jobs: bundle.jobs,
+            redis,
+            prefix: `${prefix}:`,
+            nodes: () => fleet.nodes(),
+            anonymousFrom: config.http.anonymousFrom,
+            rateLimit: config.http.rateLimit,
+            logger,
+            metrics,
+            stateDir,
+            env,
+            baseUrl: () => httpUrl ?? "",
+          })
+        : undefined;
+      if (status) stops.push(() => status.close());
+      jobLink = status?.jobLink;
       const http = new HttpTransport(
         {
           bot: bundle.bot,
@@ -159,6 +184,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
           health: [
             async () => ({ name: "redis", ok: redis.status === "ready", status: redis.status }),
           ],
+          ...(status === undefined ? {} : { routes: [status.routes] }),
         },
         listen,
       );
@@ -167,7 +193,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
       httpUrl = `http://${host}:${http.port ?? listen.port}`;
     }
-    return { httpUrl, redisUrl, embeddedRedis, agent, stop: stopAll };
+    return { httpUrl, redisUrl, embeddedRedis, agent, jobLink, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

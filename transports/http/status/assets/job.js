@@ -1,0 +1,273 @@
+/* The live job page: draws the per-host table from the job's event stream
+ * (GET /ui/jobs/<id>/events: snapshot, progress…, end) with filter and sort. Every value from
+ * the server is set with textContent, never as markup. No build step. */
+/* global document, EventSource, setTimeout */
+"use strict";
+
+(function () {
+  const root = document.getElementById("job");
+  if (!root) return;
+  const jobId = root.dataset.jobId;
+  const tbody = document.querySelector("#hosts tbody");
+  const head = document.querySelector("#hosts thead tr");
+  const text = document.getElementById("filter-text");
+  const status = document.getElementById("filter-status");
+  const shown = document.getElementById("shown");
+  const summary = document.getElementById("job-summary");
+  const stateBadge = document.getElementById("job-state");
+  const barOk = document.getElementById("job-bar-ok");
+  const barBad = document.getElementById("job-bar-bad");
+  const started = root.querySelector("time");
+  const live = document.getElementById("job-live");
+  const linesBox = document.getElementById("job-lines");
+
+  const RANK = {
+    failed: 0,
+    unexpected: 1,
+    no_result: 2,
+    no_ack: 3,
+    running: 4,
+    pending: 5,
+    ok: 6,
+    noop: 7,
+  };
+  const SILENT = ["no_ack", "no_result"];
+  const NOT_FAILED = ["ok", "pending", "running", "noop"];
+  const hosts = new Map();
+  let expected = 0;
+  let final = null;
+  let sortKey = "status";
+  let sortDir = 1;
+  let scheduled = false;
+  const lines = [];
+
+  function el(tag, cls, content) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (content !== undefined) e.textContent = content;
+    return e;
+  }
+
+  function duration(ms) {
+    if (typeof ms !== "number") return "";
+    return ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + " s";
+  }
+
+  function row(name) {
+    let h = hosts.get(name);
+    if (!h) {
+      h = { hostname: name, status: "pending", tr: el("tr") };
+      h.tr.dataset.host = name;
+      hosts.set(name, h);
+    }
+    return h;
+  }
+
+  function draw(h) {
+    const tr = h.tr;
+    tr.replaceChildren();
+    tr.dataset.status = h.status;
+    tr.appendChild(el("td", "host", h.hostname));
+    const st = el("td");
+    st.appendChild(el("span", "badge " + h.status, h.status.replace("_", " ")));
+    tr.appendChild(st);
+    tr.appendChild(el("td", "num", h.exit === undefined ? "" : String(h.exit)));
+    tr.appendChild(el("td", "num", duration(h.durationMs)));
+    const out = el("td", "output");
+    if (h.output !== undefined) {
+      const details = el("details");
+      details.appendChild(el("summary", "", h.short || ""));
+      details.appendChild(el("pre", "", JSON.stringify(h.output, null, 2)));
+      out.appendChild(details);
+    } else {
+      out.textContent = h.short || "";
+    }
+    tr.appendChild(out);
+  }
+
+  function setHost(result) {
+    const h = row(result.hostname);
+    const keep = h.tr;
+    Object.assign(h, result, { tr: keep });
+    draw(h);
+  }
+
+  function apply(entry) {
+    const e = entry.event;
+    if (e.type === "progress") {
+      lines.push(e.line);
+      return;
+    }
+    if (e.type !== "fleet-progress") return;
+    const p = e.progress;
+    if (p.kind === "published") {
+      expected = p.expected.length;
+      for (const name of p.expected) if (!hosts.has(name)) draw(row(name));
+    } else if (p.kind === "ack") {
+      const h = row(p.hostname);
+      if (h.status === "pending") {
+        h.status = "running";
+        draw(h);
+      }
+    } else if (p.kind === "noop") {
+      const h = row(p.hostname);
+      h.status = "noop";
+      h.short = "filter did not match";
+      draw(h);
+    } else if (p.kind === "host") {
+      setHost(p.result);
+      expected = Math.max(expected, p.expected);
+    }
+  }
+
+  function applyJob(job) {
+    stateBadge.textContent = job.state;
+    stateBadge.className = "badge " + job.state;
+    if (job.fleet) {
+      for (const h of job.fleet.hosts) setHost(h);
+      final = job.fleet.summary;
+    }
+    if (job.lines) lines.splice(0, lines.length, ...job.lines);
+    if (job.error) lines.push(job.error.code + ": " + job.error.message);
+  }
+
+  function counts() {
+    const c = { ok: 0, failed: 0, silent: 0, pending: 0 };
+    for (const h of hosts.values()) {
+      if (h.status === "ok") c.ok += 1;
+      else if (h.status === "pending" || h.status === "running") c.pending += 1;
+      else if (SILENT.includes(h.status)) c.silent += 1;
+      else if (h.status !== "noop") c.failed += 1;
+    }
+    return c;
+  }
+
+  function matches(h, want, needle) {
+    if (want === "failed" && NOT_FAILED.includes(h.status)) return false;
+    if (want === "silent" && !SILENT.includes(h.status)) return false;
+    if (want === "pending" && h.status !== "pending" && h.status !== "running") return false;
+    if (want === "ok" && h.status !== "ok") return false;
+    return needle === "" || h.tr.textContent.toLowerCase().includes(needle);
+  }
+
+  function key(h) {
+    if (sortKey === "status") return RANK[h.status] !== undefined ? RANK[h.status] : 9;
+    const v = h[sortKey];
+    return v === undefined ? null : v;
+  }
+
+  function compare(a, b) {
+    const x = key(a);
+    const y = key(b);
+    if (x === null || y === null)
+      return x === y ? a.hostname.localeCompare(b.hostname) : x === null ? 1 : -1;
+    const d =
+      typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+    return d !== 0 ? d * sortDir : a.hostname.localeCompare(b.hostname);
+  }
+
+  function render() {
+    scheduled = false;
+    const needle = text.value.trim().toLowerCase();
+    const want = status.value;
+    const all = Array.from(hosts.values()).sort(compare);
+    let visible = 0;
+    for (const h of all) {
+      h.tr.hidden = !matches(h, want, needle);
+      if (!h.tr.hidden) visible += 1;
+      tbody.appendChild(h.tr);
+    }
+    shown.textContent = visible + " of " + all.length + " hosts shown";
+    const c = counts();
+    const total = Math.max(expected, hosts.size);
+    const done = total - c.pending;
+    const pct = (n) => (total > 0 ? (100 * n) / total : 0) + "%";
+    if (final) {
+      summary.textContent =
+        final.ok +
+        " ok, " +
+        final.failed +
+        " failed, " +
+        (final.noAck + final.noResult) +
+        " silent of " +
+        final.expected +
+        " expected in " +
+        duration(final.durationMs);
+    } else if (hosts.size > 0) {
+      summary.textContent =
+        done +
+        "/" +
+        total +
+        " done: " +
+        c.ok +
+        " ok, " +
+        c.failed +
+        " failed, " +
+        c.silent +
+        " silent, " +
+        c.pending +
+        " pending";
+    }
+    barOk.style.width = pct(c.ok);
+    barBad.style.width = pct(c.failed + c.silent);
+    linesBox.hidden = lines.length === 0;
+    linesBox.textContent = lines.join("\n");
+    for (const th of head.cells) {
+      th.classList.toggle("asc", th.dataset.key === sortKey && sortDir === 1);
+      th.classList.toggle("desc", th.dataset.key === sortKey && sortDir === -1);
+    }
+  }
+
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(render, 30);
+  }
+
+  for (const th of head.cells) {
+    th.addEventListener("click", () => {
+      sortDir = th.dataset.key === sortKey ? -sortDir : 1;
+      sortKey = th.dataset.key;
+      render();
+    });
+  }
+  const when = new Date(started.dateTime);
+  if (!Number.isNaN(when.getTime())) started.textContent = when.toLocaleString();
+  text.addEventListener("input", render);
+  status.addEventListener("change", render);
+
+  const source = new EventSource("/ui/jobs/" + encodeURIComponent(jobId) + "/events");
+  source.addEventListener("snapshot", (msg) => {
+    const data = JSON.parse(msg.data);
+    hosts.clear();
+    tbody.replaceChildren();
+    lines.length = 0;
+    final = null;
+    expected = 0;
+    for (const entry of data.events) apply(entry);
+    applyJob(data.job);
+    live.textContent = data.job.state === "running" ? "live" : "";
+    live.className = data.job.state === "running" ? "live on" : "live";
+    render();
+  });
+  source.addEventListener("progress", (msg) => {
+    apply(JSON.parse(msg.data));
+    schedule();
+  });
+  source.addEventListener("end", (msg) => {
+    source.close();
+    applyJob(JSON.parse(msg.data).job);
+    live.textContent = "";
+    live.className = "live";
+    render();
+  });
+  source.addEventListener("gone", () => {
+    source.close();
+    summary.textContent = "this job no longer exists";
+  });
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED)
+      live.textContent = "disconnected; reload the page";
+    else if (source.readyState === EventSource.CONNECTING) live.textContent = "reconnecting…";
+  });
+})();

@@ -1,0 +1,90 @@
+/**
+ * The fleet view: every registered node with its facts, last heartbeat, key fingerprint and
+ * version; nodes whose last heartbeat is older than the stale threshold are flagged.
+ */
+import type { NodeInfo } from "../../../executors/fleet/types.ts";
+import { html, type SafeHtml } from "./html.ts";
+import { ago } from "./time.ts";
+
+const MS_PER_SECOND = 1_000;
+
+/** Whether a node's last heartbeat is older than `staleAfterSeconds` at `now`. */
+export function isStale(node: NodeInfo, now: number, staleAfterSeconds: number): boolean {
+  const t = Date.parse(node.lastSeen);
+  return Number.isNaN(t) || now - t > staleAfterSeconds * MS_PER_SECOND;
+}
+
+function factChips(facts: Readonly<Record<string, string>>): SafeHtml[] {
+  return Object.entries(facts)
+    .filter(([k]) => k !== "hostname")
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => html`<span class="fact"><b>${k}</b>=${v}</span> `);
+}
+
+/** The fleet view's content. */
+export function fleetContent(
+  nodes: readonly NodeInfo[],
+  now: number,
+  staleAfterSeconds: number,
+  where: Readonly<Record<string, string>>,
+): SafeHtml {
+  const stale = nodes.filter((n) => isStale(n, now, staleAfterSeconds)).length;
+  const scope = Object.entries(where).map(([k, v]) => `${k}=${v}`);
+  const rows = nodes.map((n) => {
+    const old = isStale(n, now, staleAfterSeconds);
+    const seen = Date.parse(n.lastSeen);
+    return html`<tr class="${old ? "stale" : ""}" data-status="${old ? "stale" : "live"}">
+      <td class="host" data-sort="${n.hostname}">${n.hostname}</td>
+      <td data-sort="${old ? "1" : "0"}">
+        ${old ? html`<span class="badge failed">stale</span>` : html`<span class="badge ok">live</span>`}
+      </td>
+      <td class="facts">${factChips(n.facts)}</td>
+      <td data-sort="${Number.isNaN(seen) ? 0 : seen}" title="${n.lastSeen}">
+        ${ago(n.lastSeen, now)}
+      </td>
+      <td><code>${n.fingerprint}</code></td>
+      <td>${n.version}</td>
+    </tr>`;
+  });
+  return html`<section class="summary">
+      <h1>Fleet</h1>
+      <p id="fleet-summary">
+        ${nodes.length} node${nodes.length === 1 ? "" : "s"}, ${stale} stale (no heartbeat for
+        ${staleAfterSeconds} s)${scope.length > 0 ? ` · limited to ${scope.join(" ")}` : ""}
+      </p>
+    </section>
+    <section class="controls">
+      <input
+        type="search"
+        id="filter-text"
+        placeholder="filter hosts, facts, fingerprints"
+        aria-label="filter"
+      />
+      <select id="filter-status" aria-label="status">
+        <option value="all">all</option>
+        <option value="stale">stale</option>
+        <option value="live">live</option>
+      </select>
+    </section>
+    <table class="grid sortable" id="nodes">
+      <thead>
+        <tr>
+          <th data-col="0">host</th>
+          <th data-col="1">state</th>
+          <th data-col="2">facts</th>
+          <th data-col="3">last heartbeat</th>
+          <th data-col="4">key fingerprint</th>
+          <th data-col="5">version</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${
+          rows.length > 0
+            ? rows
+            : html`<tr>
+                <td colspan="6" class="empty">no nodes registered</td>
+              </tr>`
+        }
+      </tbody>
+    </table>`;
+}

@@ -1,0 +1,65 @@
+/**
+ * The job page's server-rendered shell; job.js fills the summary and the per-host table from
+ * the job's event stream and keeps them live.
+ */
+import type { JobRecord } from "../../../bot/jobs/types.ts";
+import { html, type SafeHtml } from "./html.ts";
+
+/** Status filter choices of the host table. */
+export const HOST_FILTERS = [
+  ["all", "all"],
+  ["failed", "failed (not ok)"],
+  ["silent", "silent (no ack / no result)"],
+  ["pending", "pending"],
+  ["ok", "ok"],
+] as const;
+
+/** The job page's content for `job`. */
+export function jobContent(job: JobRecord): SafeHtml {
+  const options = HOST_FILTERS.map(([v, label]) => html`<option value="${v}">${label}</option>`);
+  return html`<section class="summary" id="job" data-job-id="${job.id}">
+      <h1><code>${job.text}</code></h1>
+      <p class="meta">
+        <span class="badge ${job.state}" id="job-state">${job.state}</span> <span>${job.id}</span> ·
+        by <span>${job.principal}</span> via <span>${job.transport}</span> · started
+        <time datetime="${job.createdAt}">${job.createdAt}</time>
+      </p>
+      <p id="job-summary" class="line">loading…</p>
+      <div class="progress">
+        <div id="job-bar-ok"></div>
+        <div id="job-bar-bad"></div>
+      </div>
+      <p id="job-live" class="live"></p>
+    </section>
+    <section class="controls">
+      <input
+        type="search"
+        id="filter-text"
+        placeholder="filter hosts or output"
+        aria-label="filter"
+      />
+      <select id="filter-status" aria-label="status">
+        ${options}
+      </select>
+      <span id="shown"></span>
+    </section>
+    <table class="grid" id="hosts">
+      <thead>
+        <tr>
+          <th data-key="hostname">host</th>
+          <th data-key="status">status</th>
+          <th data-key="exit">exit</th>
+          <th data-key="durationMs">duration</th>
+          <th data-key="short">output</th>
+        </tr>
+      </thead>
+      <tbody></tbody>
+    </table>
+    <pre id="job-lines" hidden></pre>
+    <noscript
+      ><p class="error">
+        This page needs JavaScript for the host table; the API has the same data at GET
+        /jobs/${job.id}.
+      </p></noscript
+    >`;
+}

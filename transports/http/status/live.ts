@@ -1,0 +1,90 @@
+/**
+ * One Redis subscriber connection shared by every open job stream: subscribes to a job's
+ * events channel while at least one browser watches it, and hands each message to them.
+ * Malformed messages are counted and dropped.
+ */
+import type { Redis } from "ioredis";
+import { jobEventsChannel } from "../../../bot/jobs/redis-store.ts";
+import type { JobLiveMessage } from "../../../bot/jobs/types.ts";
+import type { Logger } from "../../../lib/log.ts";
+import type { Counter } from "../../../lib/metrics.ts";
+
+/** Receives one job's live messages. */
+export type LiveListener = (message: JobLiveMessage) => void;
+
+function parseLive(raw: string): JobLiveMessage | undefined {
+  try {
+    const m = JSON.parse(raw) as Partial<JobLiveMessage> | null;
+    if (m?.type === "event" && typeof m.entry === "object" && m.entry !== null)
+      return m as JobLiveMessage;
+    if (m?.type === "finished" && typeof m.state === "string") return m as JobLiveMessage;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Fans job channels out to listeners. */
+export class JobLiveHub {
+  private sub: Redis | undefined;
+  private readonly listeners = new Map<string, Set<LiveListener>>();
+
+  constructor(
+    private readonly redis: Redis,
+    /** Key prefix with its trailing colon, as the job store uses it. */
+    private readonly prefix: string,
+    private readonly logger: Logger,
+    private readonly dropped: Counter,
+  ) {}
+
+  private connection(): Redis {
+    if (this.sub) return this.sub;
+    const sub = this.redis.duplicate();
+    sub.on("error", (err: Error) => this.logger.warn("status subscriber", { error: err.message }));
+    sub.on("message", (channel: string, raw: string) => {
+      const set = this.listeners.get(channel);
+      if (!set) return;
+      const msg = parseLive(raw);
+      if (!msg) {
+        this.dropped.inc({ reason: "malformed_live_message" });
+        return;
+      }
+      for (const fn of set) fn(msg);
+    });
+    this.sub = sub;
+    return sub;
+  }
+
+  /** Subscribes `fn` to job `id`; resolves once Redis confirmed, to the unsubscribe function. */
+  async subscribe(id: string, fn: LiveListener): Promise<() => Promise<void>> {
+    const channel = jobEventsChannel(this.prefix, id);
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+    }
+    set.add(fn);
+    await this.connection().subscribe(channel);
+    return async () => {
+      const current = this.listeners.get(channel);
+      current?.delete(fn);
+      if (current?.size === 0) {
+        this.listeners.delete(channel);
+        await this.sub?.unsubscribe(channel).catch(() => undefined);
+      }
+    };
+  }
+
+  /** Channels with at least one listener. */
+  get watched(): number {
+    return this.listeners.size;
+  }
+
+  /** Closes the subscriber connection. */
+  async close(): Promise<void> {
+    const sub = this.sub;
+    this.sub = undefined;
+    this.listeners.clear();
+    if (sub) await sub.quit().catch(() => sub.disconnect());
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The `/ui` routes: fleet view, jobs list, job page with its event stream and static files
+ * (sign in / out are in session.ts). Every data route authenticates itself (see access.ts)
+ * before reading anything.
+ */
+import type { Context } from "hono";
+import { setCookie } from "hono/cookie";
+import { JOB_ID_PATTERN } from "../../../bot/jobs/redis-store.ts";
+import type { JobStore } from "../../../bot/jobs/types.ts";
+import type { Principal } from "../../../bot/contract.ts";
+import { globMatch } from "../../../bot/identity/glob.ts";
+import { ANONYMOUS_ID } from "../../../bot/identity/identity.ts";
+import type { NodeInfo } from "../../../executors/fleet/types.ts";
+import type { Counter } from "../../../lib/metrics.ts";
+import type { HttpApp } from "../context.ts";
+import type { RateLimiter } from "../rate-limit.ts";
+import { JOB_COOKIE, SESSION_COOKIE, type StatusAccess } from "./access.ts";
+import type { Asset } from "./assets.ts";
+import { forbiddenPage, notFoundPage, unauthorizedPage } from "./errors.ts";
+import { fleetContent } from "./fleet-page.ts";
+import { jobContent } from "./job-page.ts";
+import { jobsContent } from "./jobs-page.ts";
+import { securityHeaders, sendPage } from "./layout.ts";
+import { verifyToken } from "./link.ts";
+import type { JobLiveHub } from "./live.ts";
+import type { StatusOptions } from "./options.ts";
+import { sessionRoutes } from "./session.ts";
+import { jobStream, type StreamTiming } from "./stream.ts";
+
+/** Jobs the list shows. */
+export const JOBS_SHOWN = 100;
+const MS_PER_SECOND = 1_000;
+
+/** What the routes need. */
+export interface StatusRouteDeps {
+  readonly access: StatusAccess;
+  readonly jobs: JobStore;
+  readonly hub: JobLiveHub;
+  /** Registered nodes, or undefined when the bot runs without a fleet. */
+  readonly nodes: (() => Promise<NodeInfo[]>) | undefined;
+  readonly options: StatusOptions;
+  readonly secret: Buffer;
+  readonly limiter: RateLimiter;
+  readonly rejected: Counter;
+  readonly streams: (delta: number) => void;
+  readonly assets: ReadonlyMap<string, Asset>;
+  readonly timing: StreamTiming;
+  readonly now: () => number;
+}
+
+/** Registers the status routes on `app`. */
+export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
+  const { access, options, rejected } = deps;
+  const secure = options.publicUrl?.startsWith("https:") === true;
+
+  /** The allowed caller, or the response refusing them. */
+  const gate = (c: Context, jobId?: string): Principal | Response => {
+    const who = access.caller(c, jobId);
+    if (!who.ok) {
+      rejected.inc({ reason: who.reason });
+      return unauthorizedPage(
+        c,
+        who.reason === "bad_link"
+          ? "This link is not valid or has expired. Ask the bot again (job <id>) for a fresh one."
+          : who.reason === "bad_token"
+            ? "The bearer token is not valid."
+            : "This page needs a token or a link from the bot.",
+      );
+    }
+    const key =
+      who.principal.id === ANONYMOUS_ID ? `anonymous@${who.principal.display}` : who.principal.id;
+    const wait = deps.limiter.take(`ui:${key}`);
+    if (wait > 0) {
+      rejected.inc({ reason: "rate_limited" });
+      c.header("Retry-After", String(wait));
+      return c.text(`too many requests; retry in ${wait} s`, 429);
+    }
+    c.set("principal", who.principal);
+    return who.principal;
+  };
+  const hasSession = (c: Context) =>
+    c.req.header("cookie")?.includes(`${SESSION_COOKIE}=`) === true;
+  const page = (c: Context, p: Principal, title: string) => ({
+    title,
+    who: p.id,
+    session: hasSession(c),
+  });
+
+  /** The job when `p` may see it: the `job` grant, or their own job. */
+  const visibleJob = async (c: Context, p: Principal, id: string) => {
+    const job = JOB_ID_PATTERN.test(id) ? await deps.jobs.get(id) : undefined;
+    if (!job) return notFoundPage(c, `No job ${id.slice(0, 40)}; jobs expire after a while.`, p.id);
+    const permitted = access.permit(p, ["job", id]);
+    const own = p.id !== ANONYMOUS_ID && job.principal === p.id;
+    if (typeof permitted === "string" && !own) return forbiddenPage(c, p.id, permitted);
+    return job;
+  };
+
+  return (app) => {
+    app.get("/ui/static/:file", (c) => {
+      const asset = deps.assets.get(c.req.param("file"));
+      if (!asset) return c.text("not found", 404);
+      c.header("X-Content-Type-Options", "nosniff");
+      c.header("Cache-Control", "no-cache");
+      return c.body(asset.body, 200, { "Content-Type": asset.type });
+    });
+
+    app.get("/ui/", (c) => c.redirect("/ui", 301));
+    app.get("/ui", async (c) => {
+      const p = gate(c);
+      if (p instanceof Response) return p;
+      const cmd = access.permit(p, ["nodes"]);
+      if (typeof cmd === "string") return forbiddenPage(c, p.id, cmd);
+      const all = deps.nodes ? await deps.nodes() : [];
+      const where = Object.entries(cmd.where);
+      const nodes = all.filter((n) =>
+        where.every(([k, glob]) => globMatch(glob, n.facts[k] ?? "")),
+      );
+      return sendPage(
+        c,
+        200,
+        { ...page(c, p, "fleet"), scripts: ["table.js"] },
+        fleetContent(nodes, deps.now(), options.staleAfterSeconds, cmd.where),
+      );
+    });
+
+    app.get("/ui/jobs", async (c) => {
+      const p = gate(c);
+      if (p instanceof Response) return p;
+      const denied = access.permit(p, ["jobs"]);
+      if (typeof denied === "string") return forbiddenPage(c, p.id, denied);
+      const jobs = await deps.jobs.list(JOBS_SHOWN);
+      return sendPage(
+        c,
+        200,
+        { ...page(c, p, "jobs"), scripts: ["table.js"] },
+        jobsContent(jobs, deps.now()),
+      );
+    });
+
+    app.get("/ui/jobs/:id", async (c) => {
+      const id = c.req.param("id");
+      const p = gate(c, id);
+      if (p instanceof Response) return p;
+      const job = await visibleJob(c, p, id);
+      if (job instanceof Response) return job;
+      const link = c.req.query("t");
+      if (link !== undefined) {
+        const v = verifyToken(deps.secret, "job", id, link, deps.now());
+        const maxAge = v ? v.expires - Math.floor(deps.now() / MS_PER_SECOND) : 0;
+        setCookie(c, JOB_COOKIE, link, {
+          path: `/ui/jobs/${id}`,
+          httpOnly: true,
+          sameSite: "Strict",
+          secure,
+          maxAge,
+        });
+        securityHeaders(c);
+        return c.redirect(`/ui/jobs/${id}`, 303);
+      }
+      return sendPage(c, 200, { ...page(c, p, `job ${id}`), scripts: ["job.js"] }, jobContent(job));
+    });
+
+    app.get("/ui/jobs/:id/events", async (c) => {
+      const id = c.req.param("id");
+      const p = gate(c, id);
+      if (p instanceof Response) return p;
+      const job = await visibleJob(c, p, id);
+      if (job instanceof Response) return job;
+      securityHeaders(c);
+      return jobStream(c, id, deps.jobs, deps.hub, deps.timing, deps.streams);
+    });
+
+    sessionRoutes(app, { access, options, secret: deps.secret, rejected, now: deps.now });
+
+    app.all("/ui/*", (c) => notFoundPage(c, `No page ${c.req.path.slice(0, 100)}.`));
+  };
+}

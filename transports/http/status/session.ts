@@ -1,0 +1,76 @@
+/**
+ * `POST /ui/login` (form with an API token → a signed session cookie for `/ui`) and
+ * `POST /ui/logout`. Sign-in requests the browser marks as coming from another site are
+ * refused, and `next` may only point at a status page.
+ */
+import type { Context } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import type { Counter } from "../../../lib/metrics.ts";
+import type { HttpApp } from "../context.ts";
+import { SESSION_COOKIE, type StatusAccess } from "./access.ts";
+import { SAFE_NEXT, unauthorizedPage } from "./errors.ts";
+import { securityHeaders } from "./layout.ts";
+import { expiryFrom, MAX_TOKEN_LENGTH, signToken } from "./link.ts";
+import type { StatusOptions } from "./options.ts";
+
+/** What the session routes need. */
+export interface SessionDeps {
+  readonly access: StatusAccess;
+  readonly options: StatusOptions;
+  readonly secret: Buffer;
+  readonly rejected: Counter;
+  readonly now: () => number;
+}
+
+/** True when the browser says the request came from another site. */
+export function crossSite(c: Context, publicUrl: string | undefined): boolean {
+  const fetchSite = c.req.header("sec-fetch-site");
+  if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") return true;
+  const origin = c.req.header("origin");
+  const allowed = [
+    new URL(c.req.url).origin,
+    ...(publicUrl === undefined ? [] : [new URL(publicUrl).origin]),
+  ];
+  return origin !== undefined && !allowed.includes(origin);
+}
+
+/** Registers sign in and sign out. */
+export function sessionRoutes(app: HttpApp, deps: SessionDeps): void {
+  const { options, rejected } = deps;
+  const secure = options.publicUrl?.startsWith("https:") === true;
+
+  app.post("/ui/login", async (c) => {
+    if (crossSite(c, options.publicUrl)) {
+      rejected.inc({ reason: "cross_site_login" });
+      return c.text("cross-site sign-in refused", 403);
+    }
+    const form = await c.req.parseBody();
+    const token = typeof form["token"] === "string" ? form["token"].trim() : "";
+    const next =
+      typeof form["next"] === "string" && SAFE_NEXT.test(form["next"]) ? form["next"] : "/ui";
+    const p =
+      token.length > 0 && token.length <= MAX_TOKEN_LENGTH
+        ? deps.access.fromToken(token)
+        : undefined;
+    if (!p) {
+      rejected.inc({ reason: "bad_token" });
+      return unauthorizedPage(c, "That token is not valid.");
+    }
+    const expires = expiryFrom(deps.now(), options.sessionTtlSeconds);
+    setCookie(c, SESSION_COOKIE, signToken(deps.secret, "session", "", p.id, expires), {
+      path: "/ui",
+      httpOnly: true,
+      sameSite: "Strict",
+      secure,
+      maxAge: options.sessionTtlSeconds,
+    });
+    securityHeaders(c);
+    return c.redirect(next, 303);
+  });
+
+  app.post("/ui/logout", (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: "/ui", secure });
+    securityHeaders(c);
+    return c.redirect("/ui", 303);
+  });
+}

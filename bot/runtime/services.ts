@@ -18,8 +18,11 @@ import { MetricsRegistry } from "../../lib/metrics.ts";
 import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
 import { parseListen, type Config } from "../../config/schema.ts";
 import { HttpTransport } from "../../transports/http/transport.ts";
+import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
 import { createBot, type BotBundle } from "../create.ts";
+import { jobLinks, publicBaseUrl } from "./job-links.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis-server.ts";
+import { ircTransport, transportRoutes, type VoiceInjections } from "./transports.ts";
 
 /** Inputs of {@link startServices}. */
 export interface ServiceOptions {
@@ -28,6 +31,8 @@ export interface ServiceOptions {
   readonly stateDir: string;
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
+  /** Test injections for the voice webhook. */
+  readonly voice?: VoiceInjections;
 }
 
 /** What is running. */
@@ -37,6 +42,8 @@ export interface Services {
   readonly redisUrl: string;
   readonly embeddedRedis: EmbeddedRedis | undefined;
   readonly agent: Agent | undefined;
+  /** The connected IRC transport, when `irc` is configured. */
+  readonly irc: IrcTransport | undefined;
   stop(): Promise<void>;
 }
 
@@ -144,7 +151,9 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     const bundle: BotBundle = createBot({ config: withAudit, redis, logger, metrics, fleet, env });
     stops.push(() => bundle.close());
 
+    const wiring = { config, bundle, logger, metrics, env };
     let httpUrl: string | undefined;
+    let bound: { host: string; port: number } | undefined;
     if (config.http.enabled) {
       const listen = parseListen(config.http.listen);
       const http = new HttpTransport(
@@ -159,6 +168,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
           health: [
             async () => ({ name: "redis", ok: redis.status === "ready", status: redis.status }),
           ],
+          routes: transportRoutes(wiring, options.voice),
         },
         listen,
       );
@@ -166,8 +176,15 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       stops.push(() => http.stop());
       const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
       httpUrl = `http://${host}:${http.port ?? listen.port}`;
+      bound = { host: listen.host, port: http.port ?? listen.port };
     }
-    return { httpUrl, redisUrl, embeddedRedis, agent, stop: stopAll };
+    const irc = ircTransport(wiring, jobLinks(publicBaseUrl(config.http.publicUrl, bound)));
+    if (irc) {
+      stops.push(() => irc.stop());
+      await irc.start();
+      logger.info("IRC transport started", { nick: irc.nick, connected: irc.connected });
+    }
+    return { httpUrl, redisUrl, embeddedRedis, agent, irc, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -6,8 +6,11 @@
  */
 import { hostname } from "node:os";
 
-/** A link to a job's full output, or undefined when the bot serves none. */
-export type JobLink = (jobId: string) => string | undefined;
+/**
+ * A link to a job's full output for the principal who asked, or undefined when the bot serves
+ * none. The principal lets a replacement sign links for that caller.
+ */
+export type JobLink = (jobId: string, principalId: string) => string | undefined;
 
 /** Listen addresses that are not reachable addresses themselves. */
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);

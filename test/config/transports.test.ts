@@ -103,9 +103,12 @@ describe("transport sections of the configuration", () => {
 
   test("job links: configured public URL, or the bound address", () => {
     const link = jobLinks(publicBaseUrl("https://ops.example.org/commodore/", undefined));
-    assert.equal(link("j0123456789ab"), "https://ops.example.org/commodore/jobs/j0123456789ab");
     assert.equal(
-      jobLinks(publicBaseUrl(undefined, { host: "127.0.0.1", port: 8080 }))("j1"),
+      link("j0123456789ab", "alice"),
+      "https://ops.example.org/commodore/jobs/j0123456789ab",
+    );
+    assert.equal(
+      jobLinks(publicBaseUrl(undefined, { host: "127.0.0.1", port: 8080 }))("j1", "alice"),
       "http://127.0.0.1:8080/jobs/j1",
     );
     assert.equal(
@@ -117,6 +120,6 @@ describe("transport sections of the configuration", () => {
       publicBaseUrl(undefined, { host: "0.0.0.0", port: 80 }) ?? "",
       /0\.0\.0\.0/,
     );
-    assert.equal(jobLinks(publicBaseUrl(undefined, undefined))("j1"), undefined);
+    assert.equal(jobLinks(publicBaseUrl(undefined, undefined))("j1", "alice"), undefined);
   });
 });

@@ -5,10 +5,13 @@
  * arguments and targets, host threshold) → confirm gate (park dangerous commands) → job and
  * execute. Every invocation, refused or not, ends in exactly one audit line.
  */
+import { CommodoreError } from "../lib/errors.ts";
 import type { Logger } from "../lib/log.ts";
 import type { MetricsRegistry } from "../lib/metrics.ts";
 import type { AuditLog } from "./audit/log.ts";
+import { parseCommand } from "./commands/parse.ts";
 import type { CommandRegistry } from "./commands/registry.ts";
+import type { Risk } from "./commands/types.ts";
 import type { ConfirmStore } from "./confirm/store.ts";
 import type { BotEvent, BotSink, CommandHandler, Invocation } from "./contract.ts";
 import type { JobStore } from "./jobs/types.ts";
@@ -64,6 +67,22 @@ export class Bot implements CommandHandler {
   /** The registry, for transports that want command names (e.g. IRC completion). */
   get registry(): CommandRegistry {
     return this.deps.registry;
+  }
+
+  /**
+   * The risk the bot assigns `text` before it knows the targets: the same parse and
+   * `spec.risk` the authorize step uses. Undefined when the text is not a valid command.
+   * The host threshold (`dangerous` above `dangerousHostThreshold` hosts) is applied later,
+   * when the command runs, and turns into a `confirm` event.
+   */
+  assessRisk(text: string): Risk | undefined {
+    try {
+      const command = parseCommand(text, this.deps.registry);
+      return command.spec.risk(command);
+    } catch (err) {
+      if (err instanceof CommodoreError) return undefined;
+      throw err;
+    }
   }
 
   async handle(invocation: Invocation, sink: BotSink): Promise<void> {

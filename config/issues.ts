@@ -49,10 +49,22 @@ export function renderFound(raw: unknown, path: readonly (string | number)[]): s
   return typeof value === "object" ? kind : `${short} (${kind})`;
 }
 
+/**
+ * Sections composed from transport schemas phrase messages as rules ("must be a valid IRC
+ * nickname", "expected one lowercase word"); rephrase them as what was expected.
+ */
+export function asExpectation(message: string): string {
+  return message
+    .replace(/^expected /, "")
+    .replace(/^must be /, "")
+    .replace(/^must look like /, "something like ")
+    .replace(/^must not /, "a value that does not ");
+}
+
 /** What an issue expected, phrased for a human (`a string`, `one of a, b`). */
 export function expectedFor(issue: ZodIssue, raw: unknown): string {
   if (issue.code !== "invalid_type" && !ZOD_DEFAULT_MESSAGE.test(issue.message))
-    return issue.message;
+    return asExpectation(issue.message);
   switch (issue.code) {
     case "invalid_type":
       return issue.expected === "array"

@@ -7,6 +7,8 @@ import { z } from "zod";
 import { agentOptionsSchema, controllerOptionsSchema } from "../executors/fleet/options.ts";
 import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
 import { statusOptionsSchema } from "../transports/http/status/options.ts";
+import { ircOptionsSchema } from "../transports/irc/options.ts";
+import { voiceOptionsSchema } from "../transports/voice/options.ts";
 
 const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 const RISKS = ["read", "change", "dangerous"] as const;
@@ -15,6 +17,7 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 const MAX_PORT = 65_535;
 const LISTEN = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const PUBLIC_URL = /^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/;
 
 /** Default job retention: one day. */
 export const DEFAULT_JOB_TTL_SECONDS = 86_400;
@@ -130,6 +133,11 @@ const httpSchema = z
       .strict()
       .default({}),
     anonymousFrom: z.array(z.string().min(1)).default([]),
+    /** Base URL users reach this server at (job links, status page); default from `listen`. */
+    publicUrl: z
+      .string()
+      .regex(PUBLIC_URL, "an http(s) URL such as https://commodore.example.org")
+      .optional(),
     /** The browser status page under /ui (transports/http/status). */
     status: statusOptionsSchema.default({}),
   })
@@ -168,6 +176,10 @@ export const configSchema = z
     principals: z.array(principalSchema).default([]),
     controller: controllerSchema.default({}),
     agent: agentSchema.optional(),
+    /** The IRC transport (see docs/irc.md); absent: no IRC. */
+    irc: ircOptionsSchema.optional(),
+    /** The voice webhook at /voice/alexa (see docs/voice.md); absent: not mounted. */
+    voice: voiceOptionsSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -190,14 +202,25 @@ export const configSchema = z
           });
       });
     });
-    cfg.bot.defaultRoles.forEach((r, j) => {
-      if (!known.has(r))
-        ctx.addIssue({
-          code: "custom",
-          path: ["bot", "defaultRoles", j],
-          message: "a role defined under roles",
-        });
-    });
+    const roleRefs: Array<[readonly (string | number)[], readonly string[]]> = [
+      [["bot", "defaultRoles"], cfg.bot.defaultRoles],
+      [["voice", "changeRoles"], cfg.voice?.changeRoles ?? []],
+    ];
+    if (cfg.voice !== undefined && !cfg.http.enabled)
+      ctx.addIssue({
+        code: "custom",
+        path: ["http", "enabled"],
+        message: "true when voice is configured (the webhook is served over HTTP)",
+      });
+    for (const [path, roles] of roleRefs)
+      roles.forEach((r, j) => {
+        if (!known.has(r))
+          ctx.addIssue({
+            code: "custom",
+            path: [...path, j],
+            message: "a role defined under roles",
+          });
+      });
   });
 
 /** Validated configuration. */

@@ -19,8 +19,11 @@ import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
 import { parseListen, type Config } from "../../config/schema.ts";
 import { createStatus, type JobLink } from "../../transports/http/status/index.ts";
 import { HttpTransport } from "../../transports/http/transport.ts";
+import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
 import { createBot, type BotBundle } from "../create.ts";
+import { jobLinks, publicBaseUrl } from "./job-links.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis-server.ts";
+import { ircTransport, transportRoutes, type VoiceInjections } from "./transports.ts";
 
 /** Inputs of {@link startServices}. */
 export interface ServiceOptions {
@@ -29,6 +32,8 @@ export interface ServiceOptions {
   readonly stateDir: string;
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
+  /** Test injections for the voice webhook. */
+  readonly voice?: VoiceInjections;
 }
 
 /** What is running. */
@@ -40,6 +45,8 @@ export interface Services {
   readonly agent: Agent | undefined;
   /** Signed status-page links for jobs (IRC's `jobUrl`), when the status page is enabled. */
   readonly jobLink: JobLink | undefined;
+  /** The connected IRC transport, when `irc` is configured. */
+  readonly irc: IrcTransport | undefined;
   stop(): Promise<void>;
 }
 
@@ -147,13 +154,18 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     const bundle: BotBundle = createBot({ config: withAudit, redis, logger, metrics, fleet, env });
     stops.push(() => bundle.close());
 
+    const wiring = { config, bundle, logger, metrics, env };
     let httpUrl: string | undefined;
     let jobLink: JobLink | undefined;
+    let bound: { host: string; port: number } | undefined;
     if (config.http.enabled) {
       const listen = parseListen(config.http.listen);
       const status = config.http.status.enabled
         ? createStatus({
-            options: config.http.status,
+            options: {
+              ...config.http.status,
+              ...(config.http.publicUrl === undefined ? {} : { publicUrl: config.http.publicUrl }),
+            },
             identity: bundle.identity,
             policy: bundle.policy,
             registry: bundle.bot.registry,
@@ -167,7 +179,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
             metrics,
             stateDir,
             env,
-            baseUrl: () => httpUrl ?? "",
+            baseUrl: () => publicBaseUrl(undefined, bound) ?? "",
           })
         : undefined;
       if (status) stops.push(() => status.close());
@@ -184,7 +196,10 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
           health: [
             async () => ({ name: "redis", ok: redis.status === "ready", status: redis.status }),
           ],
-          ...(status === undefined ? {} : { routes: [status.routes] }),
+          routes: [
+            ...transportRoutes(wiring, options.voice),
+            ...(status === undefined ? [] : [status.routes]),
+          ],
         },
         listen,
       );
@@ -192,8 +207,18 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       stops.push(() => http.stop());
       const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
       httpUrl = `http://${host}:${http.port ?? listen.port}`;
+      bound = { host: listen.host, port: http.port ?? listen.port };
     }
-    return { httpUrl, redisUrl, embeddedRedis, agent, jobLink, stop: stopAll };
+    const irc = ircTransport(
+      wiring,
+      jobLink ?? jobLinks(publicBaseUrl(config.http.publicUrl, bound)),
+    );
+    if (irc) {
+      stops.push(() => irc.stop());
+      await irc.start();
+      logger.info("IRC transport started", { nick: irc.nick, connected: irc.connected });
+    }
+    return { httpUrl, redisUrl, embeddedRedis, agent, jobLink, irc, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

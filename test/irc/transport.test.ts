@@ -147,7 +147,7 @@ describe("IRC transport on a real ngIRCd", () => {
     await alice.waitForLines(BOT, /^alice: facts on 12 hosts: 12 ok/);
     await alice.waitForLines(
       BOT,
-      /^alice: full output: https:\/\/commodore\.test\/jobs\/j13 \(or say "!more j13" for all 13 lines by private message\)$/,
+      /^alice: full output: https:\/\/commodore\.test\/jobs\/j13\?for=alice \(or say "!more j13" for all 13 lines by private message\)$/,
     );
     assert.ok(
       !alice.from(BOT, CHANNEL).some((l) => l.includes("dc=par")),

@@ -72,7 +72,7 @@ export async function ircWorld(
         }),
         handler,
         resolvePrincipal,
-        jobUrl: (id) => `https://commodore.test/jobs/${id}`,
+        jobUrl: (id, principalId) => `https://commodore.test/jobs/${id}?for=${principalId}`,
       });
       await bot.start();
       const started = bot;

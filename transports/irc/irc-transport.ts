@@ -27,8 +27,11 @@ export interface IrcTransportDeps {
   readonly handler: CommandHandler;
   /** Maps an IRC user (account or nick!user@host) to a principal; undefined = unknown. */
   readonly resolvePrincipal: (user: IrcUser) => Principal | undefined;
-  /** Web link to a job's full output, when the HTTP transport serves one. */
-  readonly jobUrl: (jobId: string) => string | undefined;
+  /**
+   * Web link to a job's full output for the principal who asked (links may be signed for
+   * them), when the HTTP transport serves one.
+   */
+  readonly jobUrl: (jobId: string, principalId: string) => string | undefined;
   readonly logger?: Logger;
   readonly metrics?: MetricsRegistry;
   readonly env?: NodeJS.ProcessEnv;
@@ -179,9 +182,10 @@ export class IrcTransport implements Transport {
         `I don't know ${who}; ask an operator to add your IRC account or mask`,
       ]);
     }
+    const jobUrl = (jobId: string) => this.deps.jobUrl(jobId, principal.id);
     const word = to.command.split(/\s+/, 1)[0]?.toLowerCase();
     if (word === "more")
-      return moreCommand(to.command, this.cache, this.deps.jobUrl, {
+      return moreCommand(to.command, this.cache, jobUrl, {
         reply: (lines) => this.reply(to, caller.nick, lines),
         privately: (lines) => this.write(caller.nick, "", lines),
         isPrivate: to.private,
@@ -197,7 +201,7 @@ export class IrcTransport implements Transport {
       maxLines: privately ? MAX_PRIVATE_LINES : o.maxChannelLines,
       progressIntervalMs: o.progressIntervalMs,
       cache: this.cache,
-      jobUrl: this.deps.jobUrl,
+      jobUrl,
       moreHint: (id) =>
         to.private
           ? `more ${id}`

@@ -47,6 +47,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     `commodore is running (state in ${stateDir}, Redis ${services.embeddedRedis ? "embedded" : "external"}). Try:\n`,
   );
   if (services.httpUrl !== undefined) io.stdout(`${curlLine(services.httpUrl)}\n`);
+  const channels = config.irc?.channels.map((c) => c.name).join(", ");
+  if (services.irc !== undefined)
+    io.stdout(`or say "${services.irc.nick}: fleet ping" in ${channels || "a private message"}\n`);
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
     io.signal.addEventListener("abort", () => resolve(), { once: true });
@@ -62,7 +65,8 @@ export const command: CliCommand = {
   summary: "run the bot (embedded Redis and a local agent when nothing is configured)",
   usage: `Usage: commodore start [--config FILE]
 
-Runs the bot and its HTTP transport until SIGINT/SIGTERM.
+Runs the bot and its HTTP transport (plus IRC and the voice webhook when the configuration
+has irc: or voice: sections) until SIGINT/SIGTERM.
 
 Without a configuration file (--config or $COMMODORE_CONFIG) it starts a private redis-server
 from PATH (unless REDIS_URL is set), generates keys in the state directory, runs one local

@@ -48,7 +48,7 @@ export interface StatusDeps {
   /** Where a generated link secret is kept (unless `options.linkSecretEnv` names one). */
   readonly stateDir: string;
   readonly env: NodeJS.ProcessEnv;
-  /** Base URL when `options.publicUrl` is unset (e.g. the listen address once bound). */
+  /** Base URL when `options.publicUrl` (http.publicUrl) is unset: the bound listen address. */
   readonly baseUrl: () => string;
   readonly timing?: StreamTiming;
   readonly now?: () => number;

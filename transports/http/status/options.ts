@@ -15,11 +15,6 @@ const DAY_SECONDS = 86_400;
 export const statusOptionsSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** Base URL people reach the HTTP transport at (for links); default: the listen address. */
-    publicUrl: z
-      .string()
-      .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, "an http(s) URL such as https://ops.example")
-      .optional(),
     linkTtlSeconds: z
       .number()
       .int()
@@ -50,4 +45,7 @@ export const statusOptionsSchema = z
   .strict();
 
 /** Validated `http.status`. */
-export type StatusOptions = z.infer<typeof statusOptionsSchema>;
+export type StatusOptions = z.infer<typeof statusOptionsSchema> & {
+  /** Base URL people reach the HTTP transport at (the config's `http.publicUrl`). */
+  readonly publicUrl?: string;
+};

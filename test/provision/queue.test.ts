@@ -108,7 +108,7 @@ describe("provision queue (real Redis, fake runner)", () => {
     await queue.start();
     const flaky = await queue.enqueue(spec("flaky"));
     const dead = await queue.enqueue(spec("dead"));
-    const refused = await settled(queue, flaky.jobId);
+    const flakyJob = await settled(queue, flaky.jobId);
     assert.equal(flakyJob.state, "succeeded");
     assert.equal(flakyJob.attempts, 3);
     const gaveUp = await settled(queue, dead.jobId);

@@ -2,4 +2,6 @@
 import type { CliCommand } from "../command.ts";
 
 /** Loaded lazily so `commodore --help` stays fast and one subcommand's deps don't load another's. */
-export const COMMANDS: Record<string, () => Promise<CliCommand>> = {};
+export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  "provision-hook": async () => (await import("./provision-hook.ts")).command,
+};

@@ -15,6 +15,7 @@ import { tempDir } from "./tmp.ts";
 const SSHD = "/usr/sbin/sshd";
 const PRIVSEP_DIR = "/run/sshd";
 const LOG_TAIL = 4_000;
+const MAX_LISTEN_SOCKS = 16;
 
 /** A running test sshd. */
 export interface TestSshd {
@@ -57,39 +58,64 @@ export async function startSshd(extraAddresses: readonly string[] = []): Promise
   const addresses = ["127.0.0.1", ...extraAddresses];
   const authorized = join(dir, "authorized_keys");
   writeFileSync(authorized, clientKey.publicLine + "\n", { mode: 0o600 });
-  const config = join(dir, "sshd_config");
-  writeFileSync(
-    config,
-    [
-      `Port ${port}`,
-      ...addresses.map((a) => `ListenAddress ${a}`),
-      `HostKey ${hostKey.privatePath}`,
-      `AuthorizedKeysFile ${authorized}`,
-      `PidFile ${join(dir, "sshd.pid")}`,
-      "UsePAM no",
-      "StrictModes no",
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      `AllowUsers ${user}`,
-      "Subsystem sftp internal-sftp",
-      "MaxStartups 100:30:200",
-      "",
-    ].join("\n"),
-  );
-  const child = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
-  live.add(child);
+  // sshd binds at most 16 listen sockets (MAX_LISTEN_SOCKS): run one process per 16 addresses.
+  const children: ChildProcess[] = [];
   let tail = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    tail = (tail + d.toString("utf8")).slice(-LOG_TAIL);
-  });
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.once("exit", () => live.delete(child));
-  await waitFor(`sshd on port ${port}`, async () => {
-    if (child.exitCode !== null) throw new Error(`sshd exited: ${tail}`);
-    const all = await Promise.all(addresses.map((a) => canConnect(a, port)));
-    return all.every(Boolean);
-  });
+  for (let i = 0; i * MAX_LISTEN_SOCKS < addresses.length; i++) {
+    const chunk = addresses.slice(i * MAX_LISTEN_SOCKS, (i + 1) * MAX_LISTEN_SOCKS);
+    const config = join(dir, `sshd_config.${i}`);
+    writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        ...chunk.map((a) => `ListenAddress ${a}`),
+        `HostKey ${hostKey.privatePath}`,
+        `AuthorizedKeysFile ${authorized}`,
+        `PidFile ${join(dir, `sshd.${i}.pid`)}`,
+        "UsePAM no",
+        "StrictModes no",
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        `AllowUsers ${user}`,
+        "Subsystem sftp internal-sftp",
+        "MaxStartups 100:30:200",
+        "",
+      ].join("\n"),
+    );
+    const child = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+    live.add(child);
+    child.once("exit", () => live.delete(child));
+    child.stderr?.on("data", (d: Buffer) => {
+      tail = (tail + d.toString("utf8")).slice(-LOG_TAIL);
+    });
+    children.push(child);
+  }
+  const stopAll = async () => {
+    await Promise.all(
+      children.map(async (c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return;
+        const exited = new Promise((r) => c.once("exit", r));
+        c.kill("SIGTERM");
+        await exited;
+      }),
+    );
+  };
+  try {
+    await waitFor(`sshd on port ${port}`, async () => {
+      const dead = children.find((c) => c.exitCode !== null);
+      if (dead) return true;
+      const all = await Promise.all(addresses.map((a) => canConnect(a, port)));
+      return all.every(Boolean);
+    });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  if (children.some((c) => c.exitCode !== null)) {
+    await stopAll();
+    throw new Error(`sshd exited at start: ${tail}`);
+  }
   return {
     port,
     addresses,
@@ -97,10 +123,6 @@ export async function startSshd(extraAddresses: readonly string[] = []): Promise
     clientKey,
     user,
     logTail: () => tail,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      await exited;
-    },
+    stop: stopAll,
   };
 }

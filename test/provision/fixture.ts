@@ -27,10 +27,11 @@ const MARKER_PLAYBOOK = `- hosts: all
 const EVENTS_PLAYBOOK = `- hosts: all
   gather_facts: false
   tasks:
-    - name: start
-      ansible.builtin.shell: echo "start {{ inventory_hostname }} $(date +%s%N)" >> {{ out_dir }}/events.log
-    - name: end
-      ansible.builtin.shell: echo "end {{ inventory_hostname }} $(date +%s%N)" >> {{ out_dir }}/events.log
+    - name: record
+      ansible.builtin.shell: >-
+        echo "start {{ inventory_hostname }} $(date +%s%N)" >> {{ out_dir }}/events.log;
+        sleep 0.2;
+        echo "end {{ inventory_hostname }} $(date +%s%N)" >> {{ out_dir }}/events.log
 `;
 
 /** Directories one test file works in. */

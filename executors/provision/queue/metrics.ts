@@ -1,7 +1,7 @@
 /**
  * Metrics of the provisioning queue.
  */
-import { Counter, Histogram, MetricsRegistry } from "../../../lib/metrics.ts";
+import { MetricsRegistry, type Counter, type Histogram } from "../../../lib/metrics.ts";
 
 /** Instruments the queue updates. */
 export interface QueueMetrics {

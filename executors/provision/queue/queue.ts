@@ -9,22 +9,19 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { errorMessage } from "../../../lib/errors.ts";
 import type { Logger } from "../../../lib/log.ts";
-import { RunAlreadyPendingError, UnknownJobError } from "../errors.ts";
+import type { MetricsRegistry } from "../../../lib/metrics.ts";
+import { InvalidHostError, RunAlreadyPendingError, UnknownJobError } from "../errors.ts";
 import { endNotice, silentNotifier, startNotice, type Notifier } from "../notifier.ts";
 import type { PlaybookRunner } from "../runner/run.ts";
 import type { ProvisionJob, ProvisionJobSpec, RunOutcome } from "../types.ts";
-import { decodeJob, decodeSpec, encodeSpec, retryDelay, validateSpec } from "./codec.ts";
-import { JOB_ID, queueKeys, type QueueKeys } from "./keys.ts";
-import { CLAIM, ENQUEUE, FINISH, RECOVER } from "./scripts.ts";
+import { retryDelay, validateSpec } from "./codec.ts";
 import { createQueueMetrics, type QueueMetrics } from "./metrics.ts";
-import { InvalidHostError } from "../errors.ts";
-import type { MetricsRegistry } from "../../../lib/metrics.ts";
+import { JobStore } from "./store.ts";
 
 /** How often workers look for runnable jobs when nothing woke them. */
 export const DEFAULT_POLL_MS = 250;
-/** How long finished job records are kept. */
-export const JOB_TTL_SECONDS = 7 * 24 * 3600;
 const HEARTBEATS_PER_LEASE = 3;
+const MS_PER_S = 1_000;
 
 /** Options of {@link ProvisionQueue}. */
 export interface ProvisionQueueOptions {
@@ -43,27 +40,22 @@ export interface ProvisionQueueOptions {
   readonly pollMs?: number;
 }
 
-interface Active {
-  readonly controller: AbortController;
-  readonly done: Promise<void>;
-}
-
 /** The Redis-backed provisioning queue and its workers. */
 export class ProvisionQueue {
   /** This process's worker id (owner of the jobs it runs). */
   readonly workerId = `w-${randomUUID()}`;
-  private readonly keys: QueueKeys;
+  private readonly store: JobStore;
   private readonly log: Logger;
   private readonly notifier: Notifier;
   private readonly metrics: QueueMetrics;
-  private readonly active = new Map<string, Active>();
+  private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private timers: NodeJS.Timeout[] = [];
   private running = false;
   private pumping = false;
   private pumpAgain = false;
 
   constructor(private readonly options: ProvisionQueueOptions) {
-    this.keys = queueKeys(options.prefix);
+    this.store = new JobStore(options.redis, options.prefix);
     this.log = options.logger.child({ component: "provision-queue", worker: this.workerId });
     this.notifier = options.notifier ?? silentNotifier;
     this.metrics = createQueueMetrics(options.metrics, () => this.active.size);
@@ -72,62 +64,39 @@ export class ProvisionQueue {
   /** Queues a run; throws RunAlreadyPendingError when the host already has one. */
   async enqueue(request: ProvisionJobSpec): Promise<{ jobId: string }> {
     const checked = validateSpec(request);
-    if ("error" in checked)
+    if ("error" in checked) {
       throw new InvalidHostError(request.host, `request invalid: ${checked.error}`);
+    }
     const spec = checked.spec;
     this.options.validate?.(spec);
-    const [created, id] = (await this.options.redis.eval(
-      ENQUEUE,
-      3,
-      this.keys.host(spec.host),
-      this.keys.seq,
-      this.keys.pending,
-      this.keys.prefix,
-      encodeSpec(spec),
-      new Date().toISOString(),
-    )) as [number, string];
-    if (created !== 1) throw new RunAlreadyPendingError(spec.host, id);
+    const { created, id } = await this.store.add(spec);
+    if (!created) throw new RunAlreadyPendingError(spec.host, id);
     this.metrics.enqueued.inc({ trigger: spec.trigger });
-    this.log.info("provision queued", {
-      jobId: id,
-      host: spec.host,
-      playbook: spec.playbook,
-      trigger: spec.trigger,
-    });
+    this.log.info("provision queued", { jobId: id, host: spec.host, playbook: spec.playbook });
     this.kick();
     return { jobId: id };
   }
 
   /** The job with this id, or undefined. */
   async get(jobId: string): Promise<ProvisionJob | undefined> {
-    if (!JOB_ID.test(jobId)) return undefined;
-    const hash = await this.options.redis.hgetall(this.keys.job(jobId));
-    return decodeJob(hash);
+    return await this.store.get(jobId);
   }
 
   /** Like {@link get} but throws UnknownJobError. */
   async status(jobId: string): Promise<ProvisionJob> {
-    const job = await this.get(jobId);
+    const job = await this.store.get(jobId);
     if (!job) throw new UnknownJobError(jobId);
     return job;
   }
 
   /** The id of the host's pending or running job, if any. */
   async activeJobFor(host: string): Promise<string | undefined> {
-    return (await this.options.redis.get(this.keys.host(host))) ?? undefined;
+    return await this.store.activeJobFor(host);
   }
 
   /** Puts back jobs whose worker died; returns their ids. Called by start and periodically. */
   async recover(): Promise<string[]> {
-    const ids = (await this.options.redis.eval(
-      RECOVER,
-      2,
-      this.keys.running,
-      this.keys.pending,
-      this.keys.prefix,
-      this.workerId,
-      "",
-    )) as string[];
+    const ids = await this.store.recover(this.workerId);
     if (ids.length > 0) {
       this.metrics.recovered.inc({}, ids.length);
       this.log.warn("provision jobs recovered from a dead worker", { jobIds: ids });
@@ -140,10 +109,11 @@ export class ProvisionQueue {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    await this.heartbeat();
-    await this.recover();
     const { leaseMs } = this.options;
-    this.every(Math.max(1, Math.floor(leaseMs / HEARTBEATS_PER_LEASE)), () => this.heartbeat());
+    await this.store.heartbeat(this.workerId, leaseMs);
+    await this.recover();
+    const beat = Math.max(1, Math.floor(leaseMs / HEARTBEATS_PER_LEASE));
+    this.every(beat, () => this.store.heartbeat(this.workerId, leaseMs));
     this.every(leaseMs, () => this.recover());
     this.every(this.options.pollMs ?? DEFAULT_POLL_MS, async () => this.kick());
     this.kick();
@@ -157,22 +127,16 @@ export class ProvisionQueue {
     this.running = false;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    const inFlight = [...this.active.entries()];
-    for (const [, a] of inFlight) a.controller.abort();
-    await Promise.all(inFlight.map(([, a]) => a.done));
-    await this.swallow("release worker", async () => {
-      await this.options.redis.del(this.keys.worker(this.workerId));
-    });
+    const inFlight = [...this.active.values()];
+    for (const a of inFlight) a.controller.abort();
+    await Promise.all(inFlight.map((a) => a.done));
+    await this.swallow("release worker", () => this.store.release(this.workerId));
   }
 
   private every(ms: number, task: () => Promise<unknown>): void {
     const timer = setInterval(() => void this.swallow("periodic task", task), ms);
     timer.unref();
     this.timers.push(timer);
-  }
-
-  private async heartbeat(): Promise<void> {
-    await this.options.redis.set(this.keys.worker(this.workerId), "1", "PX", this.options.leaseMs);
   }
 
   private async swallow(what: string, task: () => Promise<unknown>): Promise<void> {
@@ -196,7 +160,9 @@ export class ProvisionQueue {
         do {
           this.pumpAgain = false;
           while (this.running && this.active.size < this.options.concurrency) {
-            if (!(await this.claimOne())) break;
+            const claimed = await this.store.claim(this.options.concurrency, this.workerId);
+            if (!claimed) break;
+            this.launch(claimed.id, claimed.spec, claimed.attempt);
           }
         } while (this.pumpAgain && this.running);
       } finally {
@@ -205,45 +171,19 @@ export class ProvisionQueue {
     });
   }
 
-  private async claimOne(): Promise<boolean> {
-    const now = new Date();
-    const claimed = (await this.options.redis.eval(
-      CLAIM,
-      3,
-      this.keys.pending,
-      this.keys.delayed,
-      this.keys.running,
-      this.keys.prefix,
-      String(this.options.concurrency),
-      String(now.getTime()),
-      this.workerId,
-      now.toISOString(),
-    )) as [string, string, number] | null;
-    if (!claimed) return false;
-    const [id, specText, attempt] = claimed;
-    const spec = decodeSpec(specText);
+  private launch(id: string, spec: ProvisionJobSpec | undefined, attempt: number): void {
     const controller = new AbortController();
-    const done = spec
+    const work = spec
       ? this.execute(id, spec, attempt, controller.signal)
-      : this.finish(id, undefined, {
-          status: "error",
-          message: "corrupt job record",
-          durationMs: 0,
-        });
-    const entry = { controller, done: done.finally(() => this.active.delete(id)) };
-    this.active.set(id, entry);
-    void entry.done.then(() => this.kick());
-    return true;
+      : this.finish(id, undefined, { status: "error", message: "corrupt job", durationMs: 0 }, 1);
+    const done = work.finally(() => this.active.delete(id));
+    this.active.set(id, { controller, done });
+    void done.then(() => this.kick());
   }
 
   private async execute(id: string, spec: ProvisionJobSpec, attempt: number, signal: AbortSignal) {
     this.notifier.notice(startNotice(id, spec, attempt));
-    this.log.info("provision started", {
-      jobId: id,
-      host: spec.host,
-      playbook: spec.playbook,
-      attempt,
-    });
+    this.log.info("provision started", { jobId: id, host: spec.host, attempt });
     let outcome: RunOutcome;
     try {
       outcome = await this.options.run(spec, { jobId: id, attempt, signal });
@@ -251,17 +191,7 @@ export class ProvisionQueue {
       outcome = { status: "error", message: errorMessage(err), durationMs: 0 };
     }
     if (signal.aborted) {
-      await this.swallow("hand back", async () =>
-        this.options.redis.eval(
-          RECOVER,
-          2,
-          this.keys.running,
-          this.keys.pending,
-          this.keys.prefix,
-          this.workerId,
-          id,
-        ),
-      );
+      await this.swallow("hand back", () => this.store.recover(this.workerId, id));
       this.log.info("provision run handed back on shutdown", { jobId: id, host: spec.host });
       return;
     }
@@ -272,33 +202,18 @@ export class ProvisionQueue {
     id: string,
     spec: ProvisionJobSpec | undefined,
     outcome: RunOutcome,
-    attempt = 1,
+    attempt: number,
   ): Promise<void> {
     const { retries } = this.options;
     const retry = outcome.status === "unreachable" && attempt <= retries.max;
     const delay = retry ? retryDelay(attempt, retries.baseMs, retries.capMs) : undefined;
     const retryAt = delay === undefined ? undefined : new Date(Date.now() + delay);
     await this.swallow("finish", async () => {
-      const ours = await this.options.redis.eval(
-        FINISH,
-        3,
-        this.keys.running,
-        this.keys.host(spec?.host ?? ""),
-        this.keys.delayed,
-        this.keys.prefix,
-        id,
-        this.workerId,
-        outcome.status,
-        JSON.stringify(outcome),
-        new Date().toISOString(),
-        retryAt ? String(retryAt.getTime()) : "",
-        retryAt ? retryAt.toISOString() : "",
-        String(JOB_TTL_SECONDS),
-      );
-      if (ours !== 1) this.log.warn("provision job was taken over; result dropped", { jobId: id });
+      const ours = await this.store.finish(id, spec?.host ?? "", this.workerId, outcome, retryAt);
+      if (!ours) this.log.warn("provision job was taken over; result dropped", { jobId: id });
     });
     this.metrics.finished.inc({ status: retry ? "retrying" : outcome.status });
-    this.metrics.duration.observe(outcome.durationMs / 1_000);
+    this.metrics.duration.observe(outcome.durationMs / MS_PER_S);
     if (spec) this.notifier.notice(endNotice(id, spec, outcome, delay));
     this.log.info("provision finished", {
       jobId: id,

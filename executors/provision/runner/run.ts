@@ -2,8 +2,7 @@
  * One playbook run against one host: resolve and pin its key, refuse on an unknown or changed
  * key, write the per-run files, run ansible-playbook, parse the recap, write the per-host log.
  */
-import { createWriteStream, mkdirSync, openSync, rmSync, type WriteStream } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { CommodoreError, errorMessage } from "../../../lib/errors.ts";
 import type { Logger } from "../../../lib/log.ts";
 import { HostKeyMismatchError, HostUnreachableError } from "../errors.ts";
@@ -15,16 +14,15 @@ import { resolvePlaybook } from "../playbooks.ts";
 import type { ProvisionJobSpec, RunOutcome } from "../types.ts";
 import { writeRunFiles } from "./files.ts";
 import { fingerprint, keyscan, keyscanType, sameKey } from "./host-key.ts";
+import { openRunLog } from "./log-file.ts";
 import { outcomeOf } from "./outcome.ts";
 import type { HostKeyPins } from "./pins.ts";
 import { runProcess } from "./process.ts";
 import { parseReport } from "./recap.ts";
-import { resolveTarget, safeName, type RunTarget } from "./target.ts";
+import { resolveTarget, type RunTarget } from "./target.ts";
 
 /** How long to wait for a host's SSH banner and key. */
 export const KEYSCAN_TIMEOUT_MS = 5_000;
-const LOG_DIR_MODE = 0o750;
-const LOG_FILE_MODE = 0o640;
 
 /** What the runner needs. */
 export interface RunnerDeps {
@@ -43,31 +41,6 @@ export interface RunContext {
 
 /** Runs one attempt; never rejects (every failure becomes an outcome). */
 export type PlaybookRunner = (spec: ProvisionJobSpec, context: RunContext) => Promise<RunOutcome>;
-
-function openLog(
-  logDir: string,
-  host: string,
-  logger: Logger,
-): { path: string; stream: WriteStream } {
-  const dir = join(logDir, safeName(host));
-  mkdirSync(dir, { recursive: true, mode: LOG_DIR_MODE });
-  const stamp = new Date().toISOString();
-  for (let n = 0; ; n++) {
-    const path = join(dir, n === 0 ? `${stamp}.log` : `${stamp}-${n}.log`);
-    let fd: number;
-    try {
-      fd = openSync(path, "wx", LOG_FILE_MODE);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
-      throw err;
-    }
-    const stream = createWriteStream(path, { fd });
-    stream.on("error", (e) =>
-      logger.warn("provision log write failed", { path, error: e.message }),
-    );
-    return { path, stream };
-  }
-}
 
 function ansibleEnv(config: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -104,7 +77,7 @@ export function createPlaybookRunner(deps: RunnerDeps): PlaybookRunner {
   const tofuNetworks = networkSet(options.tofuNetworks);
   return async (spec, context) => {
     const started = Date.now();
-    const log = openLog(options.logDir, spec.host, deps.logger);
+    const log = openRunLog(options.logDir, spec.host, deps.logger);
     const say = (line: string) => log.stream.write(`# ${line}\n`);
     say(
       `commodore provision job=${context.jobId} attempt=${context.attempt} host=${spec.host} playbook=${spec.playbook} check=${spec.check} trigger=${spec.trigger} requested-by=${spec.requestedBy}`,

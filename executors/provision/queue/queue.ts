@@ -51,7 +51,8 @@ export class ProvisionQueue {
   private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private timers: NodeJS.Timeout[] = [];
   private running = false;
-  private pumping = false;
+  /** The claim loop in progress, if any. */
+  private pump: Promise<void> | undefined;
   private pumpAgain = false;
 
   constructor(private readonly options: ProvisionQueueOptions) {
@@ -127,6 +128,7 @@ export class ProvisionQueue {
     this.running = false;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.pump;
     const inFlight = [...this.active.values()];
     for (const a of inFlight) a.controller.abort();
     await Promise.all(inFlight.map((a) => a.done));
@@ -150,24 +152,26 @@ export class ProvisionQueue {
   /** Claims and starts runs until the cap is reached or nothing is runnable. */
   private kick(): void {
     if (!this.running) return;
-    if (this.pumping) {
+    if (this.pump) {
       this.pumpAgain = true;
       return;
     }
-    this.pumping = true;
-    void this.swallow("claim", async () => {
-      try {
-        do {
-          this.pumpAgain = false;
-          while (this.running && this.active.size < this.options.concurrency) {
-            const claimed = await this.store.claim(this.options.concurrency, this.workerId);
-            if (!claimed) break;
-            this.launch(claimed.id, claimed.spec, claimed.attempt);
+    this.pump = this.swallow("claim", async () => {
+      do {
+        this.pumpAgain = false;
+        while (this.running && this.active.size < this.options.concurrency) {
+          const claimed = await this.store.claim(this.options.concurrency, this.workerId);
+          if (!claimed) break;
+          if (!this.running) {
+            // Stopped while claiming: give the job straight back.
+            await this.store.recover(this.workerId, claimed.id);
+            break;
           }
-        } while (this.pumpAgain && this.running);
-      } finally {
-        this.pumping = false;
-      }
+          this.launch(claimed.id, claimed.spec, claimed.attempt);
+        }
+      } while (this.pumpAgain && this.running);
+    }).finally(() => {
+      this.pump = undefined;
     });
   }
 

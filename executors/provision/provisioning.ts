@@ -3,8 +3,7 @@
  * callback, first boot, knock), one runner. The bot wires its Redis connection, host
  * directory (the fleet registry), notifier (IRC notices) and HTTP server to this.
  */
-import type { Context } from "hono";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { Redis } from "ioredis";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";

@@ -7,5 +7,6 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   config: async () => (await import("./config.ts")).command,
   fleet: async () => (await import("./fleet.ts")).command,
   keygen: async () => (await import("./keygen.ts")).command,
+  "provision-hook": async () => (await import("./provision-hook.ts")).command,
   start: async () => (await import("./start.ts")).command,
 };

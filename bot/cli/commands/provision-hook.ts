@@ -1,0 +1,101 @@
+/**
+ * `commodore provision-hook <ip>`: the command knockd runs (`Start_Command = commodore
+ * provision-hook %IP%`). It records the knock in Redis and exits at once; the bot later runs
+ * the playbook only against a registered host whose pinned key matches.
+ */
+import { Redis } from "ioredis";
+import { redactUrlCredentials } from "../../../lib/log.ts";
+import { closeRedis, parseRedisUrl } from "../../../lib/redis.ts";
+import { pushKnock } from "../../../executors/provision/knocks.ts";
+import { normalizeAddress } from "../../../executors/provision/net.ts";
+import { checkPlaybookName } from "../../../executors/provision/playbooks.ts";
+import type { CliCommand } from "../command.ts";
+import { parseFlags } from "../command.ts";
+import {
+  CliError,
+  EXIT_UNAVAILABLE,
+  InvalidArgumentError,
+  MissingArgumentError,
+} from "../errors.ts";
+
+const NAME = "provision-hook";
+const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+const DEFAULT_PREFIX = "commodore:provision:";
+/** knockd waits for nothing, but a stuck hook should still give up quickly. */
+const REDIS_TIMEOUT_MS = 3_000;
+
+/** The `provision-hook` subcommand. */
+export const command: CliCommand = {
+  name: NAME,
+  summary: "Queue a provisioning request for an address (for knockd's %IP%)",
+  usage: `Usage: commodore provision-hook <ip> [--redis URL] [--playbook NAME] [--prefix PREFIX]
+
+Records "this address wants provisioning" in Redis and returns at once. The bot runs the
+playbook only if a registered host has this address and presents its pinned host key.
+
+  --redis URL        Redis URL (default: $REDIS_URL or ${DEFAULT_REDIS_URL})
+  --playbook NAME    playbook name from the bot's playbookDir (default: from the host's facts)
+  --prefix PREFIX    Redis key prefix (default: ${DEFAULT_PREFIX})
+
+knockd.conf:  Start_Command = /usr/bin/commodore provision-hook %IP%`,
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(NAME, argv, {
+      redis: { type: "string" },
+      playbook: { type: "string" },
+      prefix: { type: "string" },
+    });
+    const [rawIp, extra] = positionals;
+    if (rawIp === undefined) throw new MissingArgumentError(NAME, "<ip>");
+    if (extra !== undefined) {
+      throw new InvalidArgumentError(NAME, "arguments", "a single <ip>", positionals.join(" "));
+    }
+    const ip = normalizeAddress(rawIp);
+    if (ip === undefined)
+      throw new InvalidArgumentError(NAME, "<ip>", "an IPv4 or IPv6 address", rawIp);
+    if (values.playbook !== undefined) {
+      try {
+        checkPlaybookName(values.playbook);
+      } catch {
+        throw new InvalidArgumentError(
+          NAME,
+          "--playbook",
+          "a playbook name (letters, digits, _ . -)",
+          values.playbook,
+        );
+      }
+    }
+    const url = values.redis ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL;
+    parseRedisUrl(url);
+    // One attempt, no reconnect loop: knockd wants an answer now, not a retrying daemon.
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      connectionName: "commodore-provision-hook",
+      connectTimeout: REDIS_TIMEOUT_MS,
+      commandTimeout: REDIS_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    let lastError: string | undefined;
+    redis.on("error", (err: Error) => (lastError = err.message));
+    try {
+      await redis.connect();
+      await pushKnock(redis, values.prefix ?? DEFAULT_PREFIX, {
+        ip,
+        ...(values.playbook !== undefined ? { playbook: values.playbook } : {}),
+        at: new Date().toISOString(),
+      });
+    } catch (err) {
+      throw new CliError(
+        "E_CLI_REDIS_UNAVAILABLE",
+        `could not record the knock from ${ip} in Redis at ${redactUrlCredentials(url)}: ${lastError ?? (err instanceof Error ? err.message : String(err))}`,
+        EXIT_UNAVAILABLE,
+        "start redis-server or pass --redis / set REDIS_URL",
+      );
+    } finally {
+      await closeRedis(redis);
+    }
+    io.stdout(`queued provisioning request for ${ip}\n`);
+    return 0;
+  },
+};

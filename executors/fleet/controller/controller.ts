@@ -17,6 +17,7 @@ import { openEnvelope, sealEnvelope } from "../protocol/envelope.ts";
 import { loadPrivateKey } from "../protocol/keys.ts";
 import { PROTOCOL_VERSION, replySchema, type RequestMessage } from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
+import { subscribeWhenReady } from "../protocol/subscribe.ts";
 import type { FactFilter, FleetProgress, FleetRequest, FleetResult, NodeInfo } from "../types.ts";
 import { Collector } from "./collector.ts";
 import { filePinStore, redisPinStore } from "./pinning.ts";
@@ -161,7 +162,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       ctx.signal.addEventListener("abort", onAbort);
       open.set(channel, { id, collector });
       try {
-        await sub.subscribe(channel);
+        await subscribeWhenReady(sub, channel, config.redisUrl);
         const issued = now();
         const message: RequestMessage = {
           protocol: PROTOCOL_VERSION,

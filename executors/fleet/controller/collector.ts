@@ -101,6 +101,19 @@ export class Collector {
     return outcome;
   }
 
+  /**
+   * Why a reply from `hostname` would be refused right now whatever its signature says: the
+   * request is closed, or the host is already final. Lets the controller skip verifying it.
+   */
+  stale(hostname: string): Rejection | undefined {
+    if (this.finishedAt !== undefined)
+      return { reason: "not_open", detail: "request already closed" };
+    const state = this.hosts.get(hostname);
+    if (state?.result || state?.noop)
+      return { reason: "duplicate", detail: `${hostname} already answered` };
+    return undefined;
+  }
+
   /** Closes the request now (cancellation); silent hosts get `reason`. */
   abort(reason: string): void {
     for (const s of this.hosts.values()) this.silence(s, reason, reason);

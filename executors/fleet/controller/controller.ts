@@ -22,6 +22,7 @@ import type { FactFilter, FleetProgress, FleetRequest, FleetResult, NodeInfo } f
 import { Collector } from "./collector.ts";
 import { filePinStore, redisPinStore } from "./pinning.ts";
 import { RegistryReader } from "./registry-reader.ts";
+import { ReplyIntake } from "./reply-intake.ts";
 import { sshControllerSecurity, type ControllerSecurity } from "./security.ts";
 
 /** Extra time after the execution timeout, so the agent's own timeout report can arrive. */
@@ -91,6 +92,17 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     "Time from publish to close of a fleet request",
   );
 
+  const skipped = metrics.counter(
+    "commodore_fleet_starts_skipped_total",
+    "Start replies dropped unverified because the host's verified complete already proved the ack",
+  );
+  const intake = new ReplyIntake({
+    verifier: replyVerifier,
+    concurrency: config.verifyConcurrency,
+    now,
+    onSkipped: () => skipped.inc(),
+  });
+
   sub.on("message", (channel: string, raw: string) => {
     const entry = open.get(channel);
     if (!entry)
@@ -107,20 +119,26 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
         detail: `reply to ${reply.in_reply_to} arrived on the channel of ${entry.id}`,
       });
     }
-    const bad = replyVerifier.verify(payload, sig, reply.hostname, now());
-    if (bad) return rejections.record(bad, { requestId: entry.id, hostname: reply.hostname });
-    const outcome = entry.collector.accept(reply);
-    if (outcome === "unexpected") {
-      rejections.record(
-        {
-          reason: "unexpected_host",
-          detail: `${reply.hostname} answered but the registry did not list it for this filter`,
-        },
-        { requestId: entry.id },
-      );
-    } else if (outcome !== "accepted") {
-      rejections.record(outcome, { requestId: entry.id, hostname: reply.hostname });
-    }
+    const fields = { requestId: entry.id, hostname: reply.hostname };
+    intake.submit({
+      reply,
+      payload,
+      sig,
+      stale: () => entry.collector.stale(reply.hostname),
+      refuse: (rejection) => rejections.record(rejection, fields),
+      accept: (verified) => {
+        const outcome = entry.collector.accept(verified);
+        if (outcome === "unexpected") {
+          rejections.record(
+            {
+              reason: "unexpected_host",
+              detail: `${verified.hostname} answered but the registry did not list it for this filter`,
+            },
+            { requestId: entry.id },
+          );
+        } else if (outcome !== "accepted") rejections.record(outcome, fields);
+      },
+    });
   });
 
   const expected = async (where: FactFilter): Promise<string[]> => {

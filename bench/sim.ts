@@ -1,5 +1,5 @@
 /**
- * Simulated fleets for the benchmark: many agents in one process, each with its own ed25519
+ * Simulated fleets for the benchmark: many agents in one thread, each with its own ed25519
  * key, sharing a few Redis connections. `signed` uses the real SSHSIG security; `floor` runs the
  * same code with signing and verification replaced by no-ops.
  */
@@ -41,9 +41,9 @@ export function controllerSecurity(mode: Mode, key: PrivateKeyInfo): ControllerS
   return { requestSigner: noSign, replyVerifier: () => noVerify, registrationVerifier: noVerify };
 }
 
-function agentSecurity(mode: Mode, key: PrivateKeyInfo, controller: PrivateKeyInfo): AgentSecurity {
+function agentSecurity(mode: Mode, key: PrivateKeyInfo, controllerLine: string): AgentSecurity {
   if (mode === "signed") {
-    const signers = parseAllowedSigners(signerLine("bench", controller.public.line));
+    const signers = parseAllowedSigners(signerLine("bench", controllerLine));
     return sshAgentSecurity(key, () => signers);
   }
   return {
@@ -61,13 +61,14 @@ export interface SimFleet {
   stop(): Promise<void>;
 }
 
-/** Starts `keys.length` agents under `prefix`. */
+/** Starts `keys.length` agents named from `sim<first>` on under `prefix`. */
 export async function startSimFleet(
   url: string,
   prefix: string,
   mode: Mode,
   keys: readonly PrivateKeyInfo[],
-  controller: PrivateKeyInfo,
+  controllerLine: string,
+  first = 0,
 ): Promise<SimFleet> {
   const connections: Redis[] = [];
   const agents: Agent[] = [];
@@ -85,11 +86,11 @@ export async function startSimFleet(
     if (!pub || !sub) throw new Error("no connection");
     const agent = createAgent({
       prefix,
-      hostname: `sim${String(i).padStart(4, "0")}`,
-      facts: { role: i % 2 === 0 ? "web" : "db" },
+      hostname: `sim${String(first + i).padStart(4, "0")}`,
+      facts: { role: (first + i) % 2 === 0 ? "web" : "db" },
       redis: pub,
       subscriber: sub,
-      security: agentSecurity(mode, key, controller),
+      security: agentSecurity(mode, key, controllerLine),
       concurrency: 4,
     });
     await agent.start();

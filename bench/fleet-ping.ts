@@ -12,6 +12,7 @@
 import { Redis } from "ioredis";
 import { createFleetExecutor } from "../executors/fleet/controller/controller.ts";
 import { defaultVerifyConcurrency } from "../executors/fleet/options.ts";
+import { MetricsRegistry } from "../lib/metrics.ts";
 import type { FleetProgress } from "../executors/fleet/types.ts";
 import { startRedis } from "../test/harness/redis-server.ts";
 import { startAgentThreads } from "./agent-threads.ts";
@@ -33,6 +34,8 @@ interface Row {
   readonly p95: number;
   readonly repliesPerSec: number;
   readonly cpuPerRound: number;
+  /** Start replies the controller skipped unverified (their complete proved the ack), per round. */
+  readonly skippedPerRound: number;
   readonly rss: RssPeaks;
 }
 
@@ -45,7 +48,9 @@ async function measure(url: string, pid: number, size: number, mode: Mode): Prom
     size,
     THREADS,
   );
+  const metrics = new MetricsRegistry();
   const executor = createFleetExecutor({
+    metrics,
     redisUrl: url,
     prefix,
     keyPath: "unused",
@@ -63,9 +68,14 @@ async function measure(url: string, pid: number, size: number, mode: Mode): Prom
   const times: number[] = [];
   let replies = 0;
   let cpu = process.cpuUsage();
+  const skipped = metrics.counter("commodore_fleet_starts_skipped_total", "");
+  let skippedBefore = 0;
   try {
     for (let i = 0; i < WARMUP + ROUNDS; i++) {
-      if (i === WARMUP) cpu = process.cpuUsage();
+      if (i === WARMUP) {
+        cpu = process.cpuUsage();
+        skippedBefore = skipped.get();
+      }
       const t0 = performance.now();
       const r = await executor.execute({ provider: "ping", args: [], where: {} }, ctx);
       const dt = performance.now() - t0;
@@ -83,6 +93,7 @@ async function measure(url: string, pid: number, size: number, mode: Mode): Prom
     await agents.stop();
   }
   const cpuPerRound = cpuMs(cpu) / ROUNDS;
+  const skippedPerRound = (skipped.get() - skippedBefore) / ROUNDS;
   const busy = times.reduce((a, b) => a + b, 0);
   times.sort((a, b) => a - b);
   return {
@@ -92,6 +103,7 @@ async function measure(url: string, pid: number, size: number, mode: Mode): Prom
     p95: percentile(times, 95),
     repliesPerSec: (replies / busy) * 1000,
     cpuPerRound,
+    skippedPerRound,
     rss: rss.stop(),
   };
 }
@@ -105,14 +117,14 @@ function report(rows: readonly Row[]): void {
   );
   console.log(
     `${col("agents", 6)} mode   ${col("p50 ms", 8)} ${col("p95 ms", 8)} ${col("replies/s", 9)} ` +
-      `${col("cpu ms/rnd", 10)} ${col("RSS bench", 9)} ${col("RSS redis", 9)} ${col("ratio", 6)}`,
+      `${col("cpu ms/rnd", 10)} ${col("starts skipped", 14)} ${col("RSS bench", 9)} ${col("RSS redis", 9)} ${col("ratio", 6)}`,
   );
   for (const r of rows) {
     const floor = rows.find((f) => f.size === r.size && f.mode === "floor");
     const ratio = r.mode === "signed" && floor ? col(r.p50 / floor.p50, 6, 2) : col("-", 6);
     console.log(
       `${col(r.size, 6, 0)} ${r.mode.padEnd(6)} ${col(r.p50, 8)} ${col(r.p95, 8)} ` +
-        `${col(r.repliesPerSec, 9, 0)} ${col(r.cpuPerRound, 10)} ${col(r.rss.bench, 9)} ` +
+        `${col(r.repliesPerSec, 9, 0)} ${col(r.cpuPerRound, 10)} ${col(r.skippedPerRound, 14, 0)} ${col(r.rss.bench, 9)} ` +
         `${col(r.rss.redis, 9)} ${ratio}`,
     );
   }

@@ -14,6 +14,10 @@ export const DEFAULT_ALLOWED_SIGNERS = "/etc/commodore/allowed_signers";
 /** Default Redis URL when neither option nor REDIS_URL is set. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
+/** Default for `startHoldMs`. */
+export const DEFAULT_START_HOLD_MS = 50;
+/** Upper bound for `startHoldMs` (well under any sensible ack timeout). */
+export const MAX_START_HOLD_MS = 1_000;
 /** Upper bound for `verifyConcurrency`. */
 export const MAX_VERIFY_CONCURRENCY = 256;
 
@@ -91,6 +95,12 @@ export const controllerOptionsSchema = z.object({
     .min(0)
     .max(MAX_VERIFY_CONCURRENCY)
     .default(() => defaultVerifyConcurrency()),
+  /**
+   * How long a `start` reply waits before its signature is checked. A verified `complete` from
+   * the same host proves the ack, so a fast provider's start is then skipped unverified. Acks
+   * keep their arrival time; only the progress event can come up to this much later.
+   */
+  startHoldMs: z.number().int().min(0).max(MAX_START_HOLD_MS).default(DEFAULT_START_HOLD_MS),
 });
 /** Parsed controller options. */
 export type ControllerConfig = z.infer<typeof controllerOptionsSchema>;

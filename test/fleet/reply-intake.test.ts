@@ -61,8 +61,16 @@ function signed(label: string, r: ReplyMessage, key = hostKeys.a, ns = REPLY_NAM
   return { reply: r, payload, sig: sshsigSigner(key, ns).sign(payload), label };
 }
 
-/** Feeds `items` to an intake wired to a real Collector; resolves when every item settled. */
-async function run(items: readonly Signed[], concurrency: number, expected = ["a", "b"]) {
+/**
+ * Feeds `items` to an intake wired to a real Collector (`gapMs` apart when set, else in one
+ * batch); resolves when every item settled.
+ */
+async function run(
+  items: readonly Signed[],
+  concurrency: number,
+  expected = ["a", "b"],
+  { startHoldMs = 0, gapMs = 0 } = {},
+) {
   const { verifier, calls } = countingVerifier();
   const events: FleetProgress[] = [];
   const collector = new Collector({
@@ -78,6 +86,8 @@ async function run(items: readonly Signed[], concurrency: number, expected = ["a
     verifier,
     concurrency,
     now: Date.now,
+    startHoldMs,
+    clock: () => performance.now(),
     onSkipped: (p) => {
       settled++;
       log.push(`skipped ${p.reply.hostname} ${p.reply.status}`);
@@ -102,6 +112,7 @@ async function run(items: readonly Signed[], concurrency: number, expected = ["a
       },
     };
     intake.submit(pending);
+    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
   }
   while (settled < items.length) await new Promise((r) => setImmediate(r));
   collector.abort("test over");
@@ -156,6 +167,33 @@ for (const concurrency of [0, 2]) {
       assert.deepEqual(acks.sort(), ["a", "b", "c"]);
     });
 
+    test("a held start is skipped when its complete arrives later, even with idle capacity", async () => {
+      const { log, calls } = await run(
+        [signed("start a", reply("a", "start")), signed("complete a", reply("a", "complete"))],
+        concurrency,
+        ["a"],
+        { startHoldMs: 5_000, gapMs: 5 },
+      );
+      assert.deepEqual(log, ["accepted complete a", "skipped a start"]);
+      assert.equal(calls, 1);
+    });
+
+    test("a lone start is verified and acked once its hold is over", async () => {
+      const { log, events } = await run(
+        [signed("start a", reply("a", "start"))],
+        concurrency,
+        ["a"],
+        {
+          startHoldMs: 20,
+        },
+      );
+      assert.deepEqual(log, ["accepted start a"]);
+      assert.deepEqual(
+        events.filter((e) => e.kind === "ack").map((e) => e.kind === "ack" && e.hostname),
+        ["a"],
+      );
+    });
+
     test("acks come only from verified messages; a forged complete cannot suppress a real start", async () => {
       const { log, events, collector } = await run(
         [
@@ -183,6 +221,8 @@ for (const concurrency of [0, 2]) {
         concurrency,
         now: Date.now,
         onSkipped: () => undefined,
+        startHoldMs: 0,
+        clock: () => performance.now(),
       });
       const item = signed("late", reply("a", "complete"));
       await new Promise<void>((resolve) =>

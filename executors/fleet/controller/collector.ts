@@ -53,8 +53,8 @@ export class Collector {
     this.ackTimer = setTimeout(() => this.ackWindowClosed(), opts.ackTimeoutMs);
   }
 
-  /** Takes one verified reply. */
-  accept(reply: ReplyMessage): AcceptOutcome {
+  /** Takes one verified reply that arrived at `receivedAt` (clock ms; default now). */
+  accept(reply: ReplyMessage, receivedAt: number = this.opts.clock()): AcceptOutcome {
     if (this.finishedAt !== undefined)
       return { reason: "not_open", detail: "request already closed" };
     let state = this.hosts.get(reply.hostname);
@@ -71,7 +71,7 @@ export class Collector {
         detail: `${reply.hostname} already ${state.noop ? "answered noop" : `finished as ${state.result?.status}`}`,
       };
     }
-    const now = this.opts.clock() - this.startedAt;
+    const now = receivedAt - this.startedAt;
     if (reply.status === "noop") {
       if (state.ackAt !== undefined)
         return { reason: "duplicate", detail: `${reply.hostname} sent noop after start` };

@@ -101,9 +101,12 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     concurrency: config.verifyConcurrency,
     now,
     onSkipped: () => skipped.inc(),
+    startHoldMs: config.startHoldMs,
+    clock: () => performance.now(),
   });
 
   sub.on("message", (channel: string, raw: string) => {
+    const receivedAt = performance.now();
     const entry = open.get(channel);
     if (!entry)
       return rejections.record({
@@ -127,7 +130,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       stale: () => entry.collector.stale(reply.hostname),
       refuse: (rejection) => rejections.record(rejection, fields),
       accept: (verified) => {
-        const outcome = entry.collector.accept(verified);
+        const outcome = entry.collector.accept(verified, receivedAt);
         if (outcome === "unexpected") {
           rejections.record(
             {

@@ -1,9 +1,10 @@
 /**
  * Where decoded replies wait for their signature check. `complete` and `noop` replies go first;
- * `start` replies wait in a lower-priority queue, because a verified `complete` from the same
- * host proves the acknowledgement on its own: a start whose host is already final when its turn
- * comes is skipped without being verified. Nothing reaches the sink unverified, so progress
- * (acks included) only ever comes from verified messages.
+ * `start` replies wait in a lower-priority queue, and at least `startHoldMs` after arrival,
+ * because a verified `complete` from the same host proves the acknowledgement on its own: a
+ * start whose host is already final when its turn comes is skipped without being verified (a
+ * fast provider's start then costs no verification at all). Nothing reaches the sink
+ * unverified, so progress (acks included) only ever comes from verified messages.
  *
  * With `concurrency` > 0 up to that many checks run at once on libuv's thread pool; with 0 they
  * run in-thread. Either way the queue is drained after the current I/O batch, so a burst of
@@ -37,6 +38,16 @@ export interface ReplyIntakeOptions {
   readonly now: () => number;
   /** Called for each start skipped unverified because it no longer mattered. */
   readonly onSkipped: (pending: PendingReply) => void;
+  /** How long a start waits for its host's complete before it is verified itself. */
+  readonly startHoldMs: number;
+  /** Monotonic milliseconds. */
+  readonly clock: () => number;
+}
+
+interface HeldStart {
+  readonly pending: PendingReply;
+  /** When the start may be verified (monotonic ms). */
+  readonly due: number;
 }
 
 /** A FIFO with O(1) push and shift. */
@@ -48,6 +59,9 @@ class Fifo<T> {
   }
   push(item: T): void {
     this.items.push(item);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
   }
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
@@ -63,9 +77,10 @@ class Fifo<T> {
 /** The controller's verification queue. */
 export class ReplyIntake {
   private readonly urgent = new Fifo<PendingReply>();
-  private readonly starts = new Fifo<PendingReply>();
+  private readonly starts = new Fifo<HeldStart>();
   private inFlight = 0;
   private scheduled = false;
+  private holdTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ReplyIntakeOptions) {}
 
@@ -78,7 +93,9 @@ export class ReplyIntake {
       });
       return;
     }
-    (pending.reply.status === "start" ? this.starts : this.urgent).push(pending);
+    if (pending.reply.status === "start")
+      this.starts.push({ pending, due: this.opts.clock() + this.opts.startHoldMs });
+    else this.urgent.push(pending);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
@@ -100,11 +117,27 @@ export class ReplyIntake {
       if (!stale) return p;
       p.refuse(stale);
     }
-    for (let p = this.starts.shift(); p; p = this.starts.shift()) {
-      if (!p.stale()) return p;
-      this.opts.onSkipped(p);
+    for (let head = this.starts.peek(); head; head = this.starts.peek()) {
+      if (head.pending.stale()) {
+        this.starts.shift();
+        this.opts.onSkipped(head.pending);
+        continue;
+      }
+      const wait = head.due - this.opts.clock();
+      if (wait <= 0) return this.starts.shift()?.pending;
+      this.wakeIn(wait);
+      return undefined;
     }
     return undefined;
+  }
+
+  private wakeIn(ms: number): void {
+    if (this.holdTimer !== undefined) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.pump();
+    }, Math.ceil(ms));
+    this.holdTimer.unref();
   }
 
   private verifySync(p: PendingReply): Rejection | undefined {

@@ -15,7 +15,9 @@ import { defaultVerifyConcurrency } from "../executors/fleet/options.ts";
 import { MetricsRegistry } from "../lib/metrics.ts";
 import type { FleetProgress } from "../executors/fleet/types.ts";
 import { startRedis } from "../test/harness/redis-server.ts";
+import { availableParallelism, loadavg } from "node:os";
 import { startAgentThreads } from "./agent-threads.ts";
+import { calibrate, cryptoPerRound, type CryptoCost } from "./calibrate.ts";
 import { controllerSecurity, newKey, type Mode } from "./sim.ts";
 import { cpuMs, percentile, redisPid, sampleRss, type RssPeaks } from "./stats.ts";
 
@@ -108,7 +110,7 @@ async function measure(url: string, pid: number, size: number, mode: Mode): Prom
   };
 }
 
-function report(rows: readonly Row[]): void {
+function report(rows: readonly Row[], cost: CryptoCost): void {
   const col = (v: number | string, w: number, d = 1) =>
     (typeof v === "number" ? v.toFixed(d) : v).padStart(w);
   console.log(
@@ -134,19 +136,32 @@ function report(rows: readonly Row[]): void {
   );
   const big = rows.find((r) => r.size === TARGET_SIZE && r.mode === "signed");
   const bigFloor = rows.find((r) => r.size === TARGET_SIZE && r.mode === "floor");
-  if (big && bigFloor) {
-    const ratio = big.p50 / bigFloor.p50;
-    console.log(
-      `${TARGET_SIZE} agents: signed p50 is ${ratio.toFixed(2)}x the floor ` +
-        `(target ${TARGET_RATIO}x): ${ratio <= TARGET_RATIO ? "met" : "NOT met"}`,
-    );
-  }
+  if (!big || !bigFloor) return;
+  const ratio = big.p50 / bigFloor.p50;
+  const cores = availableParallelism();
+  const crypto = cryptoPerRound(cost, TARGET_SIZE, big.skippedPerRound);
+  const bound = (bigFloor.cpuPerRound + crypto.totalMs) / cores;
+  console.log(
+    `crypto cost now: sign ${cost.signUs.toFixed(0)} us, verify ${cost.verifyUs.toFixed(0)} us ` +
+      `(ed25519 SSHSIG); load average ${loadavg()[0]?.toFixed(1)} on ${cores} cores`,
+  );
+  console.log(
+    `${TARGET_SIZE} agents: a signed round needs >= ${crypto.totalMs.toFixed(0)} ms of crypto CPU ` +
+      `(agents ${crypto.agentMs.toFixed(0)}, controller ${crypto.controllerMs.toFixed(0)}) on top of ` +
+      `the floor's ${bigFloor.cpuPerRound.toFixed(0)} ms, so on ${cores} cores it cannot beat ` +
+      `${bound.toFixed(0)} ms = ${(bound / bigFloor.p50).toFixed(2)}x this floor`,
+  );
+  console.log(
+    `${TARGET_SIZE} agents: signed p50 is ${ratio.toFixed(2)}x the floor ` +
+      `(target ${TARGET_RATIO}x): ${ratio <= TARGET_RATIO ? "met" : "NOT met"}`,
+  );
 }
 
 const redis = await startRedis();
 const probe = new Redis(redis.url);
 try {
   const pid = await redisPid(probe);
+  const cost = calibrate();
   const rows: Row[] = [];
   for (const size of SIZES) {
     for (const mode of ["floor", "signed"] as const) {
@@ -154,7 +169,7 @@ try {
       rows.push(await measure(redis.url, pid, size, mode));
     }
   }
-  report(rows);
+  report(rows, cost);
 } finally {
   probe.disconnect();
   await redis.stop(true);

@@ -5,7 +5,6 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { Redis } from "ioredis";
-import sshpk from "sshpk";
 import { createAgent, type Agent } from "../executors/fleet/agent/agent.ts";
 import { sshAgentSecurity, type AgentSecurity } from "../executors/fleet/agent/security.ts";
 import {
@@ -15,7 +14,8 @@ import {
 import { signerLine } from "../executors/fleet/keygen.ts";
 import { parseAllowedSigners } from "../executors/fleet/protocol/allowed-signers.ts";
 import type { PayloadSigner, PayloadVerifier } from "../executors/fleet/protocol/auth.ts";
-import { parsePrivateKey, type PrivateKeyInfo } from "../executors/fleet/protocol/keys.ts";
+import { publicKeyFromBlob, type PrivateKeyInfo } from "../executors/fleet/protocol/keys.ts";
+import { sshString } from "../executors/fleet/protocol/wire.ts";
 
 /** With or without cryptography. */
 export type Mode = "signed" | "floor";
@@ -23,13 +23,18 @@ export type Mode = "signed" | "floor";
 /** Agents sharing one publisher and one subscriber connection. */
 const AGENTS_PER_CONNECTION = 50;
 
-/** A fresh ed25519 key as Commodore loads it from an OpenSSH file. */
+/**
+ * A fresh ed25519 key in Commodore's key form. Built straight from node:crypto (the public
+ * half through the same blob parser replies are checked with) because converting through an
+ * OpenSSH file makes sshpk derive the public key in JavaScript, seconds per thousand keys.
+ */
 export function newKey(): PrivateKeyInfo {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const openssh = sshpk
-    .parsePrivateKey(privateKey.export({ format: "pem", type: "pkcs8" }), "pkcs8")
-    .toString("openssh");
-  return parsePrivateKey(openssh);
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const x = Buffer.from(publicKey.export({ format: "jwk" }).x ?? "", "base64url");
+  return {
+    public: publicKeyFromBlob(Buffer.concat([sshString("ssh-ed25519"), sshString(x)])),
+    key: privateKey,
+  };
 }
 
 const noSign: PayloadSigner = { sign: () => "" };

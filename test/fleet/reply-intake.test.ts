@@ -165,6 +165,8 @@ for (const concurrency of [0, 2]) {
       assert.equal(calls, 3, "only the completes were verified");
       const acks = events.flatMap((e) => (e.kind === "ack" ? [e.hostname] : []));
       assert.deepEqual(acks.sort(), ["a", "b", "c"]);
+      const counts = events.flatMap((e) => (e.kind === "ack" ? [e.acked] : []));
+      assert.deepEqual(counts, [1, 2, 3]);
     });
 
     test("a held start is skipped when its complete arrives later, even with idle capacity", async () => {

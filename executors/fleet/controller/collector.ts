@@ -39,6 +39,8 @@ export class Collector {
   private ackWindowOver = false;
   private pending: number;
   private emitted = 0;
+  /** Hosts with an ack so far (kept as a count: recounting per ack is quadratic). */
+  private acked = 0;
   private finishedAt: number | undefined;
   private resolveDone!: () => void;
   /** The verified `complete` payloads in arrival order. */
@@ -145,11 +147,11 @@ export class Collector {
 
   private ack(state: HostState, at: number): void {
     state.ackAt = at;
-    const acked = [...this.hosts.values()].filter((s) => s.ackAt !== undefined).length;
+    this.acked++;
     this.opts.progress({
       kind: "ack",
       hostname: state.hostname,
-      acked,
+      acked: this.acked,
       expected: this.opts.expected.length,
     });
     state.timer = setTimeout(() => {

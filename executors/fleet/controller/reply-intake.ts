@@ -105,11 +105,6 @@ export class ReplyIntake {
     }
   }
 
-  /** Replies waiting (not counting those being verified). */
-  get backlog(): number {
-    return this.urgent.size + this.starts.size;
-  }
-
   /** The next reply worth verifying; stale ones are dropped on the way, unverified. */
   private next(): PendingReply | undefined {
     for (let p = this.urgent.shift(); p; p = this.urgent.shift()) {

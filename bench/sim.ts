@@ -1,11 +1,10 @@
 /**
- * Simulated fleets for the benchmark: many agents in one process, each with its own ed25519
+ * Simulated fleets for the benchmark: many agents in one thread, each with its own ed25519
  * key, sharing a few Redis connections. `signed` uses the real SSHSIG security; `floor` runs the
  * same code with signing and verification replaced by no-ops.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { Redis } from "ioredis";
-import sshpk from "sshpk";
 import { createAgent, type Agent } from "../executors/fleet/agent/agent.ts";
 import { sshAgentSecurity, type AgentSecurity } from "../executors/fleet/agent/security.ts";
 import {
@@ -15,7 +14,8 @@ import {
 import { signerLine } from "../executors/fleet/keygen.ts";
 import { parseAllowedSigners } from "../executors/fleet/protocol/allowed-signers.ts";
 import type { PayloadSigner, PayloadVerifier } from "../executors/fleet/protocol/auth.ts";
-import { parsePrivateKey, type PrivateKeyInfo } from "../executors/fleet/protocol/keys.ts";
+import { publicKeyFromBlob, type PrivateKeyInfo } from "../executors/fleet/protocol/keys.ts";
+import { sshString } from "../executors/fleet/protocol/wire.ts";
 
 /** With or without cryptography. */
 export type Mode = "signed" | "floor";
@@ -23,13 +23,18 @@ export type Mode = "signed" | "floor";
 /** Agents sharing one publisher and one subscriber connection. */
 const AGENTS_PER_CONNECTION = 50;
 
-/** A fresh ed25519 key as Commodore loads it from an OpenSSH file. */
+/**
+ * A fresh ed25519 key in Commodore's key form. Built straight from node:crypto (the public
+ * half through the same blob parser replies are checked with) because converting through an
+ * OpenSSH file makes sshpk derive the public key in JavaScript, seconds per thousand keys.
+ */
 export function newKey(): PrivateKeyInfo {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const openssh = sshpk
-    .parsePrivateKey(privateKey.export({ format: "pem", type: "pkcs8" }), "pkcs8")
-    .toString("openssh");
-  return parsePrivateKey(openssh);
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const x = Buffer.from(publicKey.export({ format: "jwk" }).x ?? "", "base64url");
+  return {
+    public: publicKeyFromBlob(Buffer.concat([sshString("ssh-ed25519"), sshString(x)])),
+    key: privateKey,
+  };
 }
 
 const noSign: PayloadSigner = { sign: () => "" };
@@ -41,9 +46,9 @@ export function controllerSecurity(mode: Mode, key: PrivateKeyInfo): ControllerS
   return { requestSigner: noSign, replyVerifier: () => noVerify, registrationVerifier: noVerify };
 }
 
-function agentSecurity(mode: Mode, key: PrivateKeyInfo, controller: PrivateKeyInfo): AgentSecurity {
+function agentSecurity(mode: Mode, key: PrivateKeyInfo, controllerLine: string): AgentSecurity {
   if (mode === "signed") {
-    const signers = parseAllowedSigners(signerLine("bench", controller.public.line));
+    const signers = parseAllowedSigners(signerLine("bench", controllerLine));
     return sshAgentSecurity(key, () => signers);
   }
   return {
@@ -61,13 +66,14 @@ export interface SimFleet {
   stop(): Promise<void>;
 }
 
-/** Starts `keys.length` agents under `prefix`. */
+/** Starts `keys.length` agents named from `sim<first>` on under `prefix`. */
 export async function startSimFleet(
   url: string,
   prefix: string,
   mode: Mode,
   keys: readonly PrivateKeyInfo[],
-  controller: PrivateKeyInfo,
+  controllerLine: string,
+  first = 0,
 ): Promise<SimFleet> {
   const connections: Redis[] = [];
   const agents: Agent[] = [];
@@ -85,11 +91,11 @@ export async function startSimFleet(
     if (!pub || !sub) throw new Error("no connection");
     const agent = createAgent({
       prefix,
-      hostname: `sim${String(i).padStart(4, "0")}`,
-      facts: { role: i % 2 === 0 ? "web" : "db" },
+      hostname: `sim${String(first + i).padStart(4, "0")}`,
+      facts: { role: (first + i) % 2 === 0 ? "web" : "db" },
       redis: pub,
       subscriber: sub,
-      security: agentSecurity(mode, key, controller),
+      security: agentSecurity(mode, key, controllerLine),
       concurrency: 4,
     });
     await agent.start();

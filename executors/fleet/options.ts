@@ -3,6 +3,7 @@
  * schemas into the YAML configuration; the CLI builds the same objects from flags. Runtime
  * collaborators (Redis client, logger, metrics, provider registry) are passed alongside.
  */
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { DEFAULT_PREFIX } from "./protocol/channels.ts";
 
@@ -12,6 +13,18 @@ export const DEFAULT_HOST_KEY = "/etc/ssh/ssh_host_ed25519_key";
 export const DEFAULT_ALLOWED_SIGNERS = "/etc/commodore/allowed_signers";
 /** Default Redis URL when neither option nor REDIS_URL is set. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
+/** Default for `startHoldMs`. */
+export const DEFAULT_START_HOLD_MS = 50;
+/** Upper bound for `startHoldMs` (well under any sensible ack timeout). */
+export const MAX_START_HOLD_MS = 1_000;
+/** Upper bound for `verifyConcurrency`. */
+export const MAX_VERIFY_CONCURRENCY = 256;
+
+/** One less than the usable cores (the event loop keeps one), at least 1. */
+export function defaultVerifyConcurrency(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
 
 const ms = z.number().int().positive();
 const factKey = z
@@ -71,6 +84,23 @@ export const controllerOptionsSchema = z.object({
    * when unset, keys are pinned on first use in Redis.
    */
   knownHostsPath: z.string().min(1).optional(),
+  /**
+   * Reply signatures checked at once on libuv's thread pool (node:crypto's async API); 0 checks
+   * them on the event loop. Default: one less than the usable cores, at least 1. The pool has
+   * UV_THREADPOOL_SIZE threads (default 4), which bounds the useful value.
+   */
+  verifyConcurrency: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_VERIFY_CONCURRENCY)
+    .default(() => defaultVerifyConcurrency()),
+  /**
+   * How long a `start` reply waits before its signature is checked. A verified `complete` from
+   * the same host proves the ack, so a fast provider's start is then skipped unverified. Acks
+   * keep their arrival time; only the progress event can come up to this much later.
+   */
+  startHoldMs: z.number().int().min(0).max(MAX_START_HOLD_MS).default(DEFAULT_START_HOLD_MS),
 });
 /** Parsed controller options. */
 export type ControllerConfig = z.infer<typeof controllerOptionsSchema>;

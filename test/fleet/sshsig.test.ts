@@ -9,6 +9,7 @@ import {
   dearmorSshsig,
   signSshsig,
   verifySshsig,
+  verifySshsigAsync,
 } from "../../executors/fleet/protocol/sshsig.ts";
 import { makeKey } from "../harness/ssh-keys.ts";
 import { tempDir } from "../harness/tmp.ts";
@@ -66,6 +67,28 @@ for (const type of ["ed25519", "ecdsa", "rsa"] as const) {
       const wrongNs = verifySshsig(blob, "commodore-reply@commodore", MESSAGE);
       assert.deepEqual(wrongNs.ok ? "ok" : wrongNs.reason, "wrong_namespace");
     });
+
+    test("the thread-pool verifier reaches the same verdicts as the in-thread one", async () => {
+      const blob = signSshsig(loadPrivateKey(key.privatePath), NS, MESSAGE);
+      const cases: [Buffer, string, string][] = [
+        [blob, NS, MESSAGE],
+        [blob, NS, `${MESSAGE} `],
+        [blob, "commodore-reply@commodore", MESSAGE],
+        [blob.subarray(0, blob.length - 1), NS, MESSAGE],
+      ];
+      const verdict = (r: { ok: boolean; reason?: string }) => (r.ok ? "ok" : r.reason);
+      const got = await Promise.all(cases.map(([b, ns, m]) => verifySshsigAsync(b, ns, m)));
+      assert.deepEqual(
+        got.map(verdict),
+        cases.map(([b, ns, m]) => verdict(verifySshsig(b, ns, m))),
+      );
+      assert.deepEqual(got.map(verdict), [
+        "ok",
+        "bad_signature",
+        "wrong_namespace",
+        "malformed_signature",
+      ]);
+    });
   });
 }
 
@@ -84,5 +107,24 @@ describe("SSHSIG hostile input", () => {
     const flipped = Buffer.from(blob);
     flipped[flipped.length - 3] = (flipped[flipped.length - 3] ?? 0) ^ 0xff;
     assert.equal(reason(flipped), "bad_signature");
+  });
+
+  test("the thread-pool verifier rejects the same hostile blobs", async () => {
+    const key = loadPrivateKey(makeKey("ed25519").privatePath);
+    const blob = signSshsig(key, NS, MESSAGE);
+    const flipped = Buffer.from(blob);
+    flipped[flipped.length - 3] = (flipped[flipped.length - 3] ?? 0) ^ 0xff;
+    const reasons = await Promise.all(
+      [Buffer.from("junk"), Buffer.alloc(0), flipped, blob].map(async (b) => {
+        const r = await verifySshsigAsync(b, NS, MESSAGE);
+        return r.ok ? "ok" : r.reason;
+      }),
+    );
+    assert.deepEqual(reasons, [
+      "malformed_signature",
+      "malformed_signature",
+      "bad_signature",
+      "ok",
+    ]);
   });
 });

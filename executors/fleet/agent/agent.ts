@@ -17,6 +17,7 @@ import { loadPrivateKey } from "../protocol/keys.ts";
 import { PROTOCOL_VERSION, type ReplyMessage, type RequestMessage } from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
 import { ReplayCache } from "../protocol/replay-cache.ts";
+import { subscribeWhenReady } from "../protocol/subscribe.ts";
 import { collectFacts, type Facts } from "../providers/facts.ts";
 import { providerRegistry } from "../providers/index.ts";
 import type { ProviderOutput, ProviderRegistry } from "../providers/provider.ts";
@@ -185,7 +186,7 @@ export function createAgent(options: AgentOptions): Agent {
       sub = options.subscriber ?? pub.duplicate();
       if (!options.subscriber) owned.push(sub);
       sub.on("message", onMessage);
-      await sub.subscribe(names.requests);
+      await subscribeWhenReady(sub, names.requests, config.redisUrl);
       await beat();
       heartbeat = setInterval(() => {
         beat().catch((err: unknown) => log.warn("heartbeat failed", { error: errorMessage(err) }));

@@ -39,6 +39,8 @@ export class Collector {
   private ackWindowOver = false;
   private pending: number;
   private emitted = 0;
+  /** Hosts with an ack so far (kept as a count: recounting per ack is quadratic). */
+  private acked = 0;
   private finishedAt: number | undefined;
   private resolveDone!: () => void;
   /** The verified `complete` payloads in arrival order. */
@@ -53,8 +55,8 @@ export class Collector {
     this.ackTimer = setTimeout(() => this.ackWindowClosed(), opts.ackTimeoutMs);
   }
 
-  /** Takes one verified reply. */
-  accept(reply: ReplyMessage): AcceptOutcome {
+  /** Takes one verified reply that arrived at `receivedAt` (clock ms; default now). */
+  accept(reply: ReplyMessage, receivedAt: number = this.opts.clock()): AcceptOutcome {
     if (this.finishedAt !== undefined)
       return { reason: "not_open", detail: "request already closed" };
     let state = this.hosts.get(reply.hostname);
@@ -71,7 +73,7 @@ export class Collector {
         detail: `${reply.hostname} already ${state.noop ? "answered noop" : `finished as ${state.result?.status}`}`,
       };
     }
-    const now = this.opts.clock() - this.startedAt;
+    const now = receivedAt - this.startedAt;
     if (reply.status === "noop") {
       if (state.ackAt !== undefined)
         return { reason: "duplicate", detail: `${reply.hostname} sent noop after start` };
@@ -99,6 +101,19 @@ export class Collector {
     }
     this.maybeClose();
     return outcome;
+  }
+
+  /**
+   * Why a reply from `hostname` would be refused right now whatever its signature says: the
+   * request is closed, or the host is already final. Lets the controller skip verifying it.
+   */
+  stale(hostname: string): Rejection | undefined {
+    if (this.finishedAt !== undefined)
+      return { reason: "not_open", detail: "request already closed" };
+    const state = this.hosts.get(hostname);
+    if (state?.result || state?.noop)
+      return { reason: "duplicate", detail: `${hostname} already answered` };
+    return undefined;
   }
 
   /** Closes the request now (cancellation); silent hosts get `reason`. */
@@ -132,11 +147,11 @@ export class Collector {
 
   private ack(state: HostState, at: number): void {
     state.ackAt = at;
-    const acked = [...this.hosts.values()].filter((s) => s.ackAt !== undefined).length;
+    this.acked++;
     this.opts.progress({
       kind: "ack",
       hostname: state.hostname,
-      acked,
+      acked: this.acked,
       expected: this.opts.expected.length,
     });
     state.timer = setTimeout(() => {

@@ -17,10 +17,12 @@ import { openEnvelope, sealEnvelope } from "../protocol/envelope.ts";
 import { loadPrivateKey } from "../protocol/keys.ts";
 import { PROTOCOL_VERSION, replySchema, type RequestMessage } from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
+import { subscribeWhenReady } from "../protocol/subscribe.ts";
 import type { FactFilter, FleetProgress, FleetRequest, FleetResult, NodeInfo } from "../types.ts";
 import { Collector } from "./collector.ts";
 import { filePinStore, redisPinStore } from "./pinning.ts";
 import { RegistryReader } from "./registry-reader.ts";
+import { ReplyIntake } from "./reply-intake.ts";
 import { sshControllerSecurity, type ControllerSecurity } from "./security.ts";
 
 /** Extra time after the execution timeout, so the agent's own timeout report can arrive. */
@@ -90,7 +92,21 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     "Time from publish to close of a fleet request",
   );
 
+  const skipped = metrics.counter(
+    "commodore_fleet_starts_skipped_total",
+    "Start replies dropped unverified because the host's verified complete already proved the ack",
+  );
+  const intake = new ReplyIntake({
+    verifier: replyVerifier,
+    concurrency: config.verifyConcurrency,
+    now,
+    onSkipped: () => skipped.inc(),
+    startHoldMs: config.startHoldMs,
+    clock: () => performance.now(),
+  });
+
   sub.on("message", (channel: string, raw: string) => {
+    const receivedAt = performance.now();
     const entry = open.get(channel);
     if (!entry)
       return rejections.record({
@@ -106,20 +122,26 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
         detail: `reply to ${reply.in_reply_to} arrived on the channel of ${entry.id}`,
       });
     }
-    const bad = replyVerifier.verify(payload, sig, reply.hostname, now());
-    if (bad) return rejections.record(bad, { requestId: entry.id, hostname: reply.hostname });
-    const outcome = entry.collector.accept(reply);
-    if (outcome === "unexpected") {
-      rejections.record(
-        {
-          reason: "unexpected_host",
-          detail: `${reply.hostname} answered but the registry did not list it for this filter`,
-        },
-        { requestId: entry.id },
-      );
-    } else if (outcome !== "accepted") {
-      rejections.record(outcome, { requestId: entry.id, hostname: reply.hostname });
-    }
+    const fields = { requestId: entry.id, hostname: reply.hostname };
+    intake.submit({
+      reply,
+      payload,
+      sig,
+      stale: () => entry.collector.stale(reply.hostname),
+      refuse: (rejection) => rejections.record(rejection, fields),
+      accept: (verified) => {
+        const outcome = entry.collector.accept(verified, receivedAt);
+        if (outcome === "unexpected") {
+          rejections.record(
+            {
+              reason: "unexpected_host",
+              detail: `${verified.hostname} answered but the registry did not list it for this filter`,
+            },
+            { requestId: entry.id },
+          );
+        } else if (outcome !== "accepted") rejections.record(outcome, fields);
+      },
+    });
   });
 
   const expected = async (where: FactFilter): Promise<string[]> => {
@@ -161,7 +183,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       ctx.signal.addEventListener("abort", onAbort);
       open.set(channel, { id, collector });
       try {
-        await sub.subscribe(channel);
+        await subscribeWhenReady(sub, channel, config.redisUrl);
         const issued = now();
         const message: RequestMessage = {
           protocol: PROTOCOL_VERSION,

@@ -2,7 +2,8 @@
  * Reads the node registry: every hostname in the index whose registration still exists, is
  * validly signed by the key it names and whose key matches the pin for that hostname.
  * Verified registrations are cached by their exact text, so unchanged entries cost no
- * cryptography on the next read; expired entries are pruned from the index.
+ * cryptography on the next read; changed ones (every heartbeat changes `sent_at`) are checked
+ * in parallel on libuv's thread pool when the verifier can; expired entries are pruned.
  */
 import type { Redis } from "ioredis";
 import type { PayloadVerifier } from "../protocol/auth.ts";
@@ -37,6 +38,7 @@ export class RegistryReader {
     for (let i = 0; i < hosts.length; i += MGET_CHUNK) {
       const chunk = hosts.slice(i, i + MGET_CHUNK);
       const values = await this.redis.mget(chunk.map((h) => this.names.node(h)));
+      const checks: Promise<NodeInfo | undefined>[] = [];
       for (const [j, host] of chunk.entries()) {
         const raw = values[j];
         if (raw === null || raw === undefined) {
@@ -44,9 +46,9 @@ export class RegistryReader {
           this.verified.delete(host);
           continue;
         }
-        const node = await this.check(host, raw, now);
-        if (node) nodes.push(node);
+        checks.push(this.check(host, raw, now));
       }
+      for (const node of await Promise.all(checks)) if (node) nodes.push(node);
     }
     if (stale.length > 0) await this.redis.zrem(this.names.nodeIndex, ...stale);
     return nodes.sort((a, b) => a.hostname.localeCompare(b.hostname));
@@ -81,7 +83,9 @@ export class RegistryReader {
         detail: `public_key: ${(err as Error).message}`,
       });
     }
-    const bad = this.verifier.verify(payload, sig, keyLine, now);
+    const bad = this.verifier.verifyAsync
+      ? await this.verifier.verifyAsync(payload, sig, keyLine, now)
+      : this.verifier.verify(payload, sig, keyLine, now);
     if (bad) return refuse(bad);
     const pin = await this.pins.pin(host, keyLine);
     if (pin !== keyLine) {

@@ -16,7 +16,7 @@ import {
 } from "../protocol/channels.ts";
 import type { PrivateKeyInfo } from "../protocol/keys.ts";
 import type { Rejection } from "../protocol/rejections.ts";
-import { verifySshsig } from "../protocol/sshsig.ts";
+import { verifySshsig, verifySshsigAsync, type SigCheck } from "../protocol/sshsig.ts";
 
 /** Everything the controller signs and verifies with. */
 export interface ControllerSecurity {
@@ -27,22 +27,32 @@ export interface ControllerSecurity {
   readonly registrationVerifier: PayloadVerifier;
 }
 
+function selfSigned(result: SigCheck, keyLine: string): Rejection | undefined {
+  if (!result.ok) return { reason: result.reason, detail: result.detail };
+  if (result.key.line !== keyLine)
+    return {
+      reason: "bad_signature",
+      detail: "registration is not signed by the key it publishes",
+    };
+  return undefined;
+}
+
 /** SSHSIG security with the controller key. */
 export function sshControllerSecurity(key: PrivateKeyInfo): ControllerSecurity {
   return {
     requestSigner: sshsigSigner(key, REQUEST_NAMESPACE),
     replyVerifier: (pinned) => pinnedKeyVerifier(pinned, REPLY_NAMESPACE),
     registrationVerifier: {
-      verify(payload, sig, keyLine): Rejection | undefined {
-        const result = verifySshsig(Buffer.from(sig, "base64"), REGISTRATION_NAMESPACE, payload);
-        if (!result.ok) return { reason: result.reason, detail: result.detail };
-        if (result.key.line !== keyLine)
-          return {
-            reason: "bad_signature",
-            detail: "registration is not signed by the key it publishes",
-          };
-        return undefined;
-      },
+      verify: (payload, sig, keyLine) =>
+        selfSigned(
+          verifySshsig(Buffer.from(sig, "base64"), REGISTRATION_NAMESPACE, payload),
+          keyLine,
+        ),
+      verifyAsync: async (payload, sig, keyLine) =>
+        selfSigned(
+          await verifySshsigAsync(Buffer.from(sig, "base64"), REGISTRATION_NAMESPACE, payload),
+          keyLine,
+        ),
     },
   };
 }

@@ -7,7 +7,7 @@
 import type { AllowedSigners } from "./allowed-signers.ts";
 import type { PrivateKeyInfo } from "./keys.ts";
 import type { Rejection } from "./rejections.ts";
-import { signSshsig, verifySshsig } from "./sshsig.ts";
+import { sshsigSignerFor, verifySshsig, verifySshsigAsync, type SigCheck } from "./sshsig.ts";
 
 /** Produces the `sig` field for a payload. */
 export interface PayloadSigner {
@@ -17,15 +17,30 @@ export interface PayloadSigner {
 /** Checks a payload's `sig` for the identity the payload claims (principal or hostname). */
 export interface PayloadVerifier {
   verify(payload: string, sig: string, claimed: string, now: number): Rejection | undefined;
+  /**
+   * The same checks with the public-key work on libuv's thread pool. Optional: callers that
+   * want parallelism fall back to `verify` when it is absent.
+   */
+  verifyAsync?(
+    payload: string,
+    sig: string,
+    claimed: string,
+    now: number,
+  ): Promise<Rejection | undefined>;
 }
 
 /** Signs with an OpenSSH key in `namespace`. */
 export function sshsigSigner(key: PrivateKeyInfo, namespace: string): PayloadSigner {
-  return { sign: (payload) => signSshsig(key, namespace, payload).toString("base64") };
+  const sign = sshsigSignerFor(key, namespace);
+  return { sign: (payload) => sign(payload).toString("base64") };
 }
 
 function check(sig: string, namespace: string, payload: string) {
   return verifySshsig(Buffer.from(sig, "base64"), namespace, payload);
+}
+
+function checkAsync(sig: string, namespace: string, payload: string) {
+  return verifySshsigAsync(Buffer.from(sig, "base64"), namespace, payload);
 }
 
 /** Accepts requests whose key allowed_signers lists for the claimed principal. */
@@ -47,25 +62,33 @@ export function allowedSignersVerifier(
   };
 }
 
+function pinRefusal(
+  result: SigCheck,
+  hostname: string,
+  pinned: (hostname: string) => string | undefined,
+): Rejection | undefined {
+  if (!result.ok) return { reason: result.reason, detail: result.detail };
+  const pin = pinned(hostname);
+  if (pin === undefined)
+    return { reason: "unpinned_key", detail: `no key is pinned for ${hostname}` };
+  if (pin !== result.key.line) {
+    return {
+      reason: "unpinned_key",
+      detail: `${hostname} signed with ${result.key.fingerprint}, which is not its pinned key`,
+    };
+  }
+  return undefined;
+}
+
 /** Accepts replies whose key is the one pinned for the claimed hostname (`type base64` line). */
 export function pinnedKeyVerifier(
   pinned: (hostname: string) => string | undefined,
   namespace: string,
 ): PayloadVerifier {
   return {
-    verify(payload, sig, hostname) {
-      const result = check(sig, namespace, payload);
-      if (!result.ok) return { reason: result.reason, detail: result.detail };
-      const pin = pinned(hostname);
-      if (pin === undefined)
-        return { reason: "unpinned_key", detail: `no key is pinned for ${hostname}` };
-      if (pin !== result.key.line) {
-        return {
-          reason: "unpinned_key",
-          detail: `${hostname} signed with ${result.key.fingerprint}, which is not its pinned key`,
-        };
-      }
-      return undefined;
-    },
+    verify: (payload, sig, hostname) =>
+      pinRefusal(check(sig, namespace, payload), hostname, pinned),
+    verifyAsync: async (payload, sig, hostname) =>
+      pinRefusal(await checkAsync(sig, namespace, payload), hostname, pinned),
   };
 }

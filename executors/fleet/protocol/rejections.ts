@@ -28,7 +28,8 @@ export type RejectReason =
   | "unexpected_host"
   | "unpinned_key"
   | "hostname_mismatch"
-  | "duplicate";
+  | "duplicate"
+  | "backlog_full";
 
 /** A rejection with a human-readable detail (never containing secrets). */
 export interface Rejection {

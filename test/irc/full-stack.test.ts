@@ -173,9 +173,21 @@ describe("IRC full stack: ngIRCd, bot, real agents", () => {
         lines.some((l) => /^uptime on 4 hosts: 4 ok/.test(l)),
     );
     const link = /^full output: (\S+) /.exec(lines.at(-1) ?? "")?.[1] ?? "";
-    assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/jobs\/j[0-9a-f]{12}$/);
+    // The status page is on by default, so the link is a signed, short-lived job page link.
+    const parsed = /^http:\/\/127\.0\.0\.1:\d+\/ui\/jobs\/(j[0-9a-f]{12})\?t=\S+$/.exec(link);
+    assert.ok(parsed, link);
     assert.equal(link.startsWith(services.httpUrl ?? "-"), true);
-    const res = await fetch(link, { headers: { authorization: "Bearer alice-token" } });
+    const opened = await fetch(link, { redirect: "manual" });
+    assert.equal(opened.status, 303);
+    const cookie = opened.headers.get("set-cookie")?.split(";")[0] ?? "";
+    const page = await fetch(new URL(opened.headers.get("location") ?? "", link), {
+      headers: { cookie },
+    });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /fleet uptime/);
+    const res = await fetch(`${services.httpUrl}/jobs/${parsed[1]}`, {
+      headers: { authorization: "Bearer alice-token" },
+    });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { job: { state: string; principal: string } };
     assert.deepEqual([body.job.state, body.job.principal], ["succeeded", "alice"]);

@@ -14,6 +14,7 @@ import {
   type FleetExecutorOptions,
 } from "../../executors/fleet/controller/controller.ts";
 import { signerLine } from "../../executors/fleet/keygen.ts";
+import type { AgentConfigInput } from "../../executors/fleet/options.ts";
 import { providerRegistry } from "../../executors/fleet/providers/index.ts";
 import type { Provider } from "../../executors/fleet/providers/provider.ts";
 import { createLogger, type Logger } from "../../lib/log.ts";
@@ -30,6 +31,8 @@ export interface AgentSpec {
   readonly keyType?: "ed25519" | "ecdsa" | "rsa";
   /** Extra providers (e.g. a slow one) added to the built-ins. */
   readonly providers?: readonly Provider[];
+  /** Further agent options (actions, authorization, limits). */
+  readonly options?: Partial<AgentConfigInput>;
 }
 
 /** A running in-process agent with its key and metrics. */
@@ -85,6 +88,7 @@ export async function startFleet(
       logger: logger.child({ agent: spec.hostname }),
       metrics,
       providers: providerRegistry(spec.providers ?? []),
+      ...spec.options,
     });
     await agent.start();
     const entry = { agent, key, metrics };

@@ -13,6 +13,7 @@ import {
   type FleetExecutor,
   type FleetExecutorOptions,
 } from "../../executors/fleet/controller/controller.ts";
+import { DEFAULT_ANY_SIGNER } from "../../executors/fleet/agent/authorization.ts";
 import { signerLine } from "../../executors/fleet/keygen.ts";
 import type { AgentConfigInput } from "../../executors/fleet/options.ts";
 import { providerRegistry } from "../../executors/fleet/providers/index.ts";
@@ -88,6 +89,10 @@ export async function startFleet(
       logger: logger.child({ agent: spec.hostname }),
       metrics,
       providers: providerRegistry(spec.providers ?? []),
+      // Test providers are opened to every signer like the read-only built-ins.
+      authorization: {
+        anySigner: [...DEFAULT_ANY_SIGNER, ...(spec.providers ?? []).map((p) => p.name)],
+      },
       ...spec.options,
     });
     await agent.start();

@@ -120,7 +120,7 @@ export function createAgent(options: AgentOptions): Agent {
       args: req.command.args,
     });
     publish(req.reply_to, { ...base, uuid, status: "start", sent_at: now() });
-    if (!access.ok) {
+    if (!access.ok && runner.has(req.command.provider)) {
       handled.inc({ outcome: "refused" });
       log.warn("request refused", {
         requestId: req.id,

@@ -31,10 +31,11 @@ export function resolveAmount(amount: HostAmount, total: number): number {
   return Math.max(1, Math.min(total, Math.ceil((total * amount.percent) / 100)));
 }
 
-/** The first `limit` hosts by hostname (all of them without a limit). */
+/** The first `limit` hosts by hostname (all of them, as given, without a limit). */
 export function limitHosts(hosts: readonly string[], limit: HostAmount | undefined): string[] {
-  const sorted = [...hosts].sort();
-  return limit === undefined ? sorted : sorted.slice(0, resolveAmount(limit, sorted.length));
+  if (limit === undefined) return [...hosts];
+  const sorted = [...hosts].sort((a, b) => a.localeCompare(b));
+  return sorted.slice(0, resolveAmount(limit, sorted.length));
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -80,7 +80,7 @@ export function fleetCommand(
       "fleet uptime",
       "fleet uptime where role=web env=prod",
       "fleet uptime where role=web env!=prod cpus>=4",
-      "fleet facts where hostname=/^www\\d+$/",
+      "fleet facts where 'hostname=/^www\\d+$/'",
       "fleet service nginx restart --batch 2 --stop-after-failures 1 where role=web",
       "fleet log syslog 20 --limit 1",
     ],

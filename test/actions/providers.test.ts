@@ -90,7 +90,7 @@ describe("action providers on real agents", () => {
     args: string[],
     hosts = ["svc1"],
     principalId = "alice",
-  ): Promise<HostResult[]> => {
+  ): Promise<readonly HostResult[]> => {
     const req: FleetRequest = { provider, args, where: {}, identities: hosts };
     const result = await c.execute(req, { ...context(), principalId });
     assert.deepEqual(result.hosts.map((h) => h.hostname).sort(), [...hosts].sort());

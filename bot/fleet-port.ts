@@ -9,12 +9,13 @@ import type {
   FleetRequest,
   FleetResult,
   NodeInfo,
+  TargetRefinement,
 } from "../executors/fleet/types.ts";
 
 /** What the bot needs from the fleet: run requests, list nodes, predict targets. */
 export interface FleetPort extends Executor<FleetRequest, FleetResult, FleetProgress> {
   /** Every registered node. */
   nodes(): Promise<NodeInfo[]>;
-  /** Hostnames the registry expects to match `where`. */
-  expectedHosts(where: FactFilter): Promise<string[]>;
+  /** Hostnames the registry expects to match `where` (and the optional conditions/identities). */
+  expectedHosts(where: FactFilter, refine?: TargetRefinement): Promise<string[]>;
 }

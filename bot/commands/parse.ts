@@ -2,47 +2,18 @@
  * The one text parser every transport uses: `fleet uptime where role=web env=prod`.
  *
  * Words are tokenized with quotes, the first word picks the command, the following words fill
- * its declared arguments in order, and everything after the word `where` is a list of
- * `fact=glob` terms that are AND-ed.
+ * its declared arguments in order (declared `--options` may sit among them), and everything
+ * after the word `where` is a list of AND-ed terms (see where.ts).
  */
 import { suggest } from "../../lib/suggest.ts";
 import { BadArgumentError, CommandSyntaxError } from "./errors.ts";
 import type { CommandRegistry } from "./registry.ts";
+import { extractOptions } from "./options.ts";
 import { tokenize } from "./tokenize.ts";
 import type { ArgSpec, ArgValues, CommandSpec, ParsedCommand } from "./types.ts";
+import { parseWhere } from "./where.ts";
 
-/** Fact names: letters, digits, `_`, `.` and `-`, starting with a letter or `_`. */
-export const FACT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
-/** Most `where` terms one command may carry. */
-export const MAX_WHERE_TERMS = 16;
 const WHERE = "where";
-
-/** Parses `where` terms (`fact=glob`) into a filter, naming the bad term on error. */
-export function parseWhere(terms: readonly string[], usage: string): Record<string, string> {
-  if (terms.length === 0)
-    throw new CommandSyntaxError("`where` needs at least one fact=glob term", `usage: ${usage}`);
-  if (terms.length > MAX_WHERE_TERMS)
-    throw new CommandSyntaxError(`too many where terms (${terms.length}, max ${MAX_WHERE_TERMS})`);
-  const where: Record<string, string> = {};
-  for (const term of terms) {
-    const eq = term.indexOf("=");
-    const key = eq < 0 ? term : term.slice(0, eq);
-    const value = eq < 0 ? "" : term.slice(eq + 1);
-    if (eq < 0 || value === "")
-      throw new CommandSyntaxError(
-        `where term "${term}" must look like fact=glob`,
-        "e.g. `where role=web hostname=www*`",
-      );
-    if (!FACT_NAME.test(key))
-      throw new CommandSyntaxError(
-        `fact name "${key}" in where term "${term}" is not valid`,
-        "fact names use letters, digits, _ . - and start with a letter",
-      );
-    if (key in where) throw new CommandSyntaxError(`fact "${key}" appears twice in where`);
-    where[key] = value;
-  }
-  return where;
-}
 
 function parseArg(spec: CommandSpec, arg: ArgSpec, word: string): string | number {
   if (arg.kind === "int") {
@@ -106,7 +77,17 @@ export function parseCommand(text: string, registry: CommandRegistry): ParsedCom
       `"${spec.name}" does not take a where filter`,
       `usage: ${spec.usage}`,
     );
-  const argWords = whereAt >= 0 ? rest.slice(0, whereAt) : rest;
-  const where = whereAt >= 0 ? parseWhere(rest.slice(whereAt + 1), spec.usage) : {};
-  return { spec, typed, args: parseArgs(spec, argWords), where };
+  const { words: argWords, options } = extractOptions(
+    spec,
+    whereAt >= 0 ? rest.slice(0, whereAt) : rest,
+  );
+  const clause = whereAt >= 0 ? parseWhere(rest.slice(whereAt + 1), spec.usage) : undefined;
+  return {
+    spec,
+    typed,
+    args: parseArgs(spec, argWords),
+    where: clause?.where ?? {},
+    ...(clause && clause.filters.length > 0 ? { filters: clause.filters } : {}),
+    ...(Object.keys(options).length > 0 ? { options } : {}),
+  };
 }

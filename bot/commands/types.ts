@@ -2,7 +2,7 @@
  * What a command declares about itself, and what it is given when it runs.
  */
 import type { BotSink, CommandResult, Invocation, Principal } from "../contract.ts";
-import type { FactFilter } from "../../executors/fleet/types.ts";
+import type { FactCondition, FactFilter, HostAmount } from "../../executors/fleet/types.ts";
 
 /** How much a command can change the world. */
 export type Risk = "read" | "change" | "dangerous";
@@ -31,6 +31,21 @@ export type ArgSpec =
   /** All remaining words (before `where`). Must be the last argument. */
   | { readonly name: string; readonly kind: "rest"; readonly help: string };
 
+/** One declared `--name value` option. */
+export type OptionSpec =
+  | { readonly name: string; readonly kind: "amount"; readonly help: string }
+  | { readonly name: string; readonly kind: "list"; readonly help: string }
+  | {
+      readonly name: string;
+      readonly kind: "int";
+      readonly help: string;
+      readonly min: number;
+      readonly max: number;
+    };
+
+/** Parsed option values by name: host amounts (`N`, `N%`), integers or name lists. */
+export type OptionValues = Readonly<Record<string, HostAmount | number | readonly string[]>>;
+
 /** Parsed argument values by name: words, integers or word lists. */
 export type ArgValues = Readonly<Record<string, string | number | readonly string[]>>;
 
@@ -41,6 +56,10 @@ export interface ParsedCommand {
   readonly typed: string;
   readonly args: ArgValues;
   readonly where: FactFilter;
+  /** `where` terms other than `fact=glob` (`!=`, `=/regex/`, numeric comparisons). */
+  readonly filters?: readonly FactCondition[];
+  /** Declared `--name value` options that were given. */
+  readonly options?: OptionValues;
 }
 
 /** Whether a command needs a grant at all. */
@@ -74,6 +93,8 @@ export interface CommandSpec {
   readonly usage: string;
   readonly examples: readonly string[];
   readonly args: readonly ArgSpec[];
+  /** `--name value` options, accepted anywhere before `where`. */
+  readonly options?: readonly OptionSpec[];
   /** True when the command takes a `where fact=glob …` filter. */
   readonly takesWhere: boolean;
   /** `everyone`: no grant needed (help, confirm). `grant`: a role must grant it. */

@@ -5,8 +5,8 @@
 import { randomInt } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Principal, TransportName } from "../contract.ts";
-import type { ArgValues, Risk } from "../commands/types.ts";
-import type { FactFilter } from "../../executors/fleet/types.ts";
+import type { ArgValues, OptionValues, Risk } from "../commands/types.ts";
+import type { FactCondition, FactFilter } from "../../executors/fleet/types.ts";
 
 /** Letters and digits that are hard to confuse when read aloud or typed. */
 const CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";
@@ -26,6 +26,8 @@ export interface PendingConfirmation {
   readonly command: string;
   readonly args: ArgValues;
   readonly where: FactFilter;
+  readonly filters?: readonly FactCondition[];
+  readonly options?: OptionValues;
   readonly risk: Risk;
   readonly targets: readonly string[];
   readonly summary: string;

@@ -6,7 +6,12 @@ import type { FleetResult, FleetSummary, HostResult } from "../../executors/flee
 
 /** True when every expected host completed with exit 0. */
 export function fleetOk(summary: FleetSummary): boolean {
-  return summary.failed === 0 && summary.noAck === 0 && summary.noResult === 0;
+  return (
+    summary.failed === 0 &&
+    summary.noAck === 0 &&
+    summary.noResult === 0 &&
+    (summary.skipped ?? 0) === 0
+  );
 }
 
 /** `3/3 hosts ok in 12 ms`, followed by the counts that are not zero. */
@@ -18,6 +23,10 @@ export function summaryLine(result: FleetResult): string {
   if (s.noAck > 0) parts.push(`${s.noAck} no ack`);
   if (s.noResult > 0) parts.push(`${s.noResult} no result`);
   if (s.unexpected > 0) parts.push(`${s.unexpected} unexpected`);
+  if ((s.skipped ?? 0) > 0)
+    parts.push(
+      `${s.skipped} not started${result.stoppedReason ? ` (${result.stoppedReason})` : ""}`,
+    );
   if (total === 0 && s.unexpected === 0) return "no hosts matched";
   return parts.join(", ");
 }

@@ -39,7 +39,14 @@ export function resolveConfirmStep(
         hint: "codes work once and expire after a few minutes; run the command again",
       });
     const spec = registry.resolve(taken.command);
-    const parked = { spec, typed: taken.command, args: taken.args, where: taken.where };
+    const parked = {
+      spec,
+      typed: taken.command,
+      args: taken.args,
+      where: taken.where,
+      ...(taken.filters === undefined ? {} : { filters: taken.filters }),
+      ...(taken.options === undefined ? {} : { options: taken.options }),
+    };
     ctx.command = policy.authorize(me, parked, taken.risk);
     ctx.risk = taken.risk;
     ctx.targets = taken.targets;
@@ -65,6 +72,8 @@ export function confirmGateStep(store: ConfirmStore, settings: ConfirmSettings):
       command: cmd.spec.name,
       args: cmd.args,
       where: cmd.where,
+      ...(cmd.filters === undefined ? {} : { filters: cmd.filters }),
+      ...(cmd.options === undefined ? {} : { options: cmd.options }),
       risk: ctx.risk,
       targets: ctx.targets ?? [],
       summary: `would run "${inv.text}"${hosts}`,

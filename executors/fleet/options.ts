@@ -5,7 +5,9 @@
  */
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { authorizationSchema } from "./agent/authorization.ts";
 import { DEFAULT_PREFIX } from "./protocol/channels.ts";
+import { actionProvidersSchema } from "./providers/action-options.ts";
 
 /** Default host key an agent signs replies with. */
 export const DEFAULT_HOST_KEY = "/etc/ssh/ssh_host_ed25519_key";
@@ -55,6 +57,10 @@ export const agentOptionsSchema = z.object({
   registrationTtlMs: ms.default(30_000),
   /** Upper bound on any provider's execution time, whatever the request asks. */
   maxExecTimeoutMs: ms.default(300_000),
+  /** The action providers (service, exec, pull, log) this agent offers, and their limits. */
+  actions: actionProvidersSchema.default({}),
+  /** Which signer principals (and end users) may call which providers; default deny. */
+  authorization: authorizationSchema.default({}),
 });
 /** Parsed agent options. */
 export type AgentConfig = z.infer<typeof agentOptionsSchema>;
@@ -76,9 +82,15 @@ export const controllerOptionsSchema = z.object({
   /** Execution timeout (after the host's ack) for providers not listed in providerTimeoutsMs. */
   execTimeoutMs: ms.default(30_000),
   /** Per-provider execution timeouts. */
-  providerTimeoutsMs: z
-    .record(z.string(), ms)
-    .default({ ping: 5_000, uptime: 5_000, facts: 10_000 }),
+  providerTimeoutsMs: z.record(z.string(), ms).default({
+    ping: 5_000,
+    uptime: 5_000,
+    facts: 10_000,
+    log: 10_000,
+    service: 120_000,
+    exec: 300_000,
+    pull: 300_000,
+  }),
   /**
    * File of `hostname keytype base64` lines. When set, only these keys are trusted for replies;
    * when unset, keys are pinned on first use in Redis.

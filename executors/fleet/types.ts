@@ -46,10 +46,44 @@ export interface FleetSummary {
   readonly unexpected: number;
   /** Milliseconds from publish to the moment the request was closed. */
   readonly durationMs: number;
+  /** Hosts a batched rollout never started (it stopped after too many failures or was cancelled). */
+  readonly skipped?: number;
 }
 
 /** Fact filter: every key must match (glob(3) pattern against the fact's string value). */
 export type FactFilter = Readonly<Record<string, string>>;
+
+/**
+ * Comparison in a {@link FactCondition}: `==`/`!=` glob match or not, `=~` safe regex search,
+ * `<` `<=` `>` `>=` numeric (the fact's leading number, e.g. `4096` of `4096 MiB`).
+ */
+export type FactOp = "==" | "!=" | "=~" | "<" | "<=" | ">" | ">=";
+
+/** One fact comparison; a missing fact never satisfies any condition (not even `!=`). */
+export interface FactCondition {
+  readonly fact: string;
+  readonly op: FactOp;
+  readonly value: string;
+}
+
+/** A number of hosts, absolute or as a percentage of the targeted hosts (rounded up, at least 1). */
+export type HostAmount = { readonly count: number } | { readonly percent: number };
+
+/** Sliding-window rollout: at most `size` hosts run at once, a new one starts as one finishes. */
+export interface BatchPlan {
+  readonly size: HostAmount;
+  /** Pause after a host finishes before its slot starts the next host. */
+  readonly waitMs?: number;
+  /** Stop starting new hosts once this many hosts did not end `ok`. */
+  readonly stopAfterFailures?: number;
+}
+
+/** Targeting beyond the glob filter: AND-ed conditions and an exact hostname list. */
+export interface TargetRefinement {
+  readonly filters?: readonly FactCondition[];
+  /** Exact hostnames; when present the host must be one of them. */
+  readonly identities?: readonly string[];
+}
 
 /** What a caller asks the fleet to do. */
 export interface FleetRequest {
@@ -59,6 +93,14 @@ export interface FleetRequest {
   readonly args: readonly string[];
   /** Fact filter; empty means all hosts. */
   readonly where: FactFilter;
+  /** Further conditions (AND-ed with `where`). */
+  readonly filters?: readonly FactCondition[];
+  /** Exact hostnames to address (AND-ed with the filters). */
+  readonly identities?: readonly string[];
+  /** Run on a deterministic subset (the first N by hostname) of the matching hosts. */
+  readonly limit?: HostAmount;
+  /** Roll out as a sliding window instead of all at once. */
+  readonly batch?: BatchPlan;
   /** Overrides the ack timeout for this request. */
   readonly ackTimeoutMs?: number;
   /** Overrides the provider's execution timeout for this request. */
@@ -77,6 +119,10 @@ export interface FleetResult {
   readonly summary: FleetSummary;
   /** The verified `complete` replies as received, for clients that want the raw protocol. */
   readonly replies: readonly Readonly<Record<string, unknown>>[];
+  /** Hostnames a batched rollout never started, sorted. */
+  readonly skipped?: readonly string[];
+  /** Why a batched rollout stopped early. */
+  readonly stoppedReason?: string;
 }
 
 /** Progress events emitted while a request runs, in order. */

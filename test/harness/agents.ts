@@ -13,7 +13,9 @@ import {
   type FleetExecutor,
   type FleetExecutorOptions,
 } from "../../executors/fleet/controller/controller.ts";
+import { DEFAULT_ANY_SIGNER } from "../../executors/fleet/agent/authorization.ts";
 import { signerLine } from "../../executors/fleet/keygen.ts";
+import type { AgentConfigInput } from "../../executors/fleet/options.ts";
 import { providerRegistry } from "../../executors/fleet/providers/index.ts";
 import type { Provider } from "../../executors/fleet/providers/provider.ts";
 import { createLogger, type Logger } from "../../lib/log.ts";
@@ -30,6 +32,8 @@ export interface AgentSpec {
   readonly keyType?: "ed25519" | "ecdsa" | "rsa";
   /** Extra providers (e.g. a slow one) added to the built-ins. */
   readonly providers?: readonly Provider[];
+  /** Further agent options (actions, authorization, limits). */
+  readonly options?: Partial<AgentConfigInput>;
 }
 
 /** A running in-process agent with its key and metrics. */
@@ -85,6 +89,11 @@ export async function startFleet(
       logger: logger.child({ agent: spec.hostname }),
       metrics,
       providers: providerRegistry(spec.providers ?? []),
+      // Test providers are opened to every signer like the read-only built-ins.
+      authorization: {
+        anySigner: [...DEFAULT_ANY_SIGNER, ...(spec.providers ?? []).map((p) => p.name)],
+      },
+      ...spec.options,
     });
     await agent.start();
     const entry = { agent, key, metrics };

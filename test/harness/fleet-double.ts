@@ -73,8 +73,10 @@ export function fleetDouble(nodes: readonly { hostname: string; facts: Record<st
         lastSeen: new Date().toISOString(),
       }));
     },
-    async expectedHosts(where) {
-      return match(where).map((n) => n.hostname);
+    async expectedHosts(where, refine) {
+      const names = match(where).map((n) => n.hostname);
+      const only = refine?.identities;
+      return only === undefined ? names : names.filter((h) => only.includes(h));
     },
   };
   return { fleet, requests };

@@ -102,6 +102,32 @@ describe("HTTP transport over a real socket and real Redis", () => {
     assert.match(String(r.json["jobId"]), /^j[0-9a-f]{12}$/);
   });
 
+  test("POST /fleet turns filter, hosts, limit and batch fields into the same command options", async () => {
+    const r = await http.call("POST", "/fleet", {
+      token: "ci-token",
+      body: {
+        args: ["ping"],
+        where: { role: "web" },
+        filter: ["cpus>=4", "hostname=/^www/"],
+        hosts: ["www1", "www2"],
+        limit: "50%",
+        batch: 1,
+        batchWait: 0,
+        stopAfterFailures: 2,
+      },
+    });
+    assert.equal(r.status, 200, r.text);
+    const req = double.requests.at(-1);
+    assert.deepEqual(req?.where, { role: "web" });
+    assert.deepEqual(req?.filters, [
+      { fact: "cpus", op: ">=", value: "4" },
+      { fact: "hostname", op: "=~", value: "^www" },
+    ]);
+    assert.deepEqual(req?.identities, ["www1", "www2"]);
+    assert.deepEqual(req?.limit, { percent: 50 });
+    assert.deepEqual(req?.batch, { size: { count: 1 }, stopAfterFailures: 2 });
+  });
+
   test("POST /commands runs any command, pins targets, refuses with codes", async () => {
     const ok = await http.call("POST", "/commands", {
       token: "sam-token",
@@ -172,6 +198,9 @@ describe("HTTP transport over a real socket and real Redis", () => {
         /^args: expected a list with the provider first, e.g. \["uptime"\], found an empty list/,
       ],
       ["/fleet", { args: ["uptime"], wher: {} }, /unknown field "wher"/],
+      ["/fleet", { args: ["uptime"], limit: "x" }, /^limit: /],
+      ["/fleet", { args: ["uptime"], batch: 0 }, /^batch: /],
+      ["/fleet", { args: ["uptime"], stopAfterFailures: "1" }, /^stopAfterFailures: /],
       ["/commands", { command: null }, /^command: expected a string, found null/],
       ["/commands", [1, 2], /^body: expected a mapping, found a list of 2/],
     ];

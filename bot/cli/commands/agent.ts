@@ -2,6 +2,8 @@
  * `commodore agent`: runs the fleet agent until SIGINT/SIGTERM; SIGHUP re-reads the
  * allowed_signers file.
  */
+import { loadConfig } from "../../../config/load.ts";
+import type { Config } from "../../../config/schema.ts";
 import { createLogger } from "../../../lib/log.ts";
 import { createAgent } from "../../../executors/fleet/agent/agent.ts";
 import {
@@ -24,18 +26,25 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     hostname: { type: "string" },
     concurrency: { type: "string" },
     prefix: { type: "string" },
+    config: { type: "string" },
     verbose: { type: "boolean" },
   });
+  const fromFile =
+    values.config === undefined ? undefined : loadConfig({ file: values.config, env: io.env });
+  const section: Partial<NonNullable<Config["agent"]>> = fromFile?.agent ?? {};
+  const { local: _local, hostKeyPath, allowedSignersPath, ...fileAgent } = section;
   const logger = createLogger({
     level: values.verbose ? "debug" : "info",
     sink: (l) => io.stderr(`${l}\n`),
   });
   const concurrency = parsePositiveInt(NAME, "--concurrency", values.concurrency);
   const agent = createAgent({
-    redisUrl: values.redis ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL,
-    hostKeyPath: values["host-key"] ?? DEFAULT_HOST_KEY,
-    allowedSignersPath: values["allowed-signers"] ?? DEFAULT_ALLOWED_SIGNERS,
-    facts: parseAssignments(NAME, "--fact", values.fact ?? []),
+    ...fileAgent,
+    ...(fromFile ? { prefix: fromFile.redis.prefix } : {}),
+    redisUrl: values.redis ?? fromFile?.redis.url ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL,
+    hostKeyPath: values["host-key"] ?? hostKeyPath ?? DEFAULT_HOST_KEY,
+    allowedSignersPath: values["allowed-signers"] ?? allowedSignersPath ?? DEFAULT_ALLOWED_SIGNERS,
+    facts: { ...fileAgent.facts, ...parseAssignments(NAME, "--fact", values.fact ?? []) },
     logger,
     ...(values.hostname ? { hostname: values.hostname } : {}),
     ...(concurrency ? { concurrency } : {}),
@@ -74,6 +83,8 @@ Options:
   --hostname NAME          name to answer as (default: the machine's hostname)
   --concurrency N          providers running at once (default 4)
   --prefix NAME            Redis key/channel prefix (default commodore)
+  --config FILE            read the agent section (actions, authorization, facts, limits) and
+                           redis url/prefix from a Commodore YAML file; flags win
   --verbose                debug logging`,
   run,
 };

@@ -8,7 +8,14 @@ import { createLogger } from "../../../lib/log.ts";
 import { waitReady, connectRedis } from "../../../lib/redis.ts";
 import { createFleetExecutor } from "../../../executors/fleet/controller/controller.ts";
 import { DEFAULT_REDIS_URL } from "../../../executors/fleet/options.ts";
-import type { FleetProgress, FleetResult, HostResult } from "../../../executors/fleet/types.ts";
+import type {
+  FleetProgress,
+  FleetRequest,
+  FleetResult,
+  HostResult,
+} from "../../../executors/fleet/types.ts";
+import { parseAmount } from "../../commands/options.ts";
+import { parseWhere, parseWhereTerm, type WhereClause } from "../../commands/where.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { EXIT_UNAVAILABLE, InvalidArgumentError, MissingArgumentError } from "../errors.ts";
@@ -47,6 +54,76 @@ export function parsePositiveInt(
   return n;
 }
 
+function amountFlag(flag: string, value: string | undefined) {
+  if (value === undefined) return undefined;
+  const amount = parseAmount(value);
+  if (!amount) throw new InvalidArgumentError(NAME, flag, "N or N% (1-100)", value);
+  return amount;
+}
+
+function whereClause(terms: readonly string[]): WhereClause {
+  if (terms.length === 0) return { where: {}, filters: [] };
+  for (const term of terms) {
+    try {
+      parseWhereTerm(term);
+    } catch (err) {
+      throw new InvalidArgumentError(
+        NAME,
+        "--where",
+        `key=value, key!=glob, key=/regex/ or key>=N (${errorMessage(err)})`,
+        term,
+      );
+    }
+  }
+  return parseWhere(terms, "--where key=glob");
+}
+
+/** Targeting and rollout fields from the flags. */
+function targeting(values: {
+  where?: string[];
+  hosts?: string;
+  limit?: string;
+  batch?: string;
+  "batch-wait"?: string;
+  "stop-after-failures"?: string;
+}): Omit<FleetRequest, "provider" | "args"> {
+  const clause = whereClause(values.where ?? []);
+  const limit = amountFlag("--limit", values.limit);
+  const size = amountFlag("--batch", values.batch);
+  const waitS = values["batch-wait"] === undefined ? undefined : Number(values["batch-wait"]);
+  if (waitS !== undefined && !(Number.isInteger(waitS) && waitS >= 0))
+    throw new InvalidArgumentError(
+      NAME,
+      "--batch-wait",
+      "seconds (0 or more)",
+      values["batch-wait"] ?? "",
+    );
+  const stop = parsePositiveInt(NAME, "--stop-after-failures", values["stop-after-failures"]);
+  if (size === undefined && (waitS !== undefined || stop !== undefined))
+    throw new InvalidArgumentError(
+      NAME,
+      "--batch",
+      "a batch size with --batch-wait/--stop-after-failures",
+      "nothing",
+    );
+  const hosts = values.hosts?.split(",").filter((h) => h !== "");
+  return {
+    where: clause.where,
+    ...(clause.filters.length > 0 ? { filters: clause.filters } : {}),
+    ...(hosts ? { identities: hosts } : {}),
+    ...(limit ? { limit } : {}),
+    ...(size
+      ? {
+          batch: {
+            size,
+            ...(waitS ? { waitMs: waitS * 1_000 } : {}),
+            ...(stop === undefined ? {} : { stopAfterFailures: stop }),
+          },
+        }
+      : {}),
+  };
+}
+
 function hostLine(h: HostResult): string {
   if (h.status === "ok") return `${h.hostname}: ${h.short}`;
   const label = h.status === "failed" ? `exit ${h.exit ?? "?"}` : h.status.replace("_", " ");
@@ -63,6 +140,7 @@ export function summaryLine(r: FleetResult): string {
     [s.unexpected, "unexpected"],
     [s.noop, "noop"],
   ]
+    .concat([[s.skipped ?? 0, "skipped"]])
     .filter(([n]) => (n as number) > 0)
     .map(([n, what]) => `${n} ${what}`);
   return `${s.ok}/${s.expected} hosts ok in ${s.durationMs} ms${extra.length > 0 ? ` (${extra.join(", ")})` : ""}`;
@@ -83,6 +161,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     key: { type: "string" },
     principal: { type: "string" },
     where: { type: "string", multiple: true },
+    hosts: { type: "string" },
+    limit: { type: "string" },
+    batch: { type: "string" },
+    "batch-wait": { type: "string" },
+    "stop-after-failures": { type: "string" },
     "ack-timeout": { type: "string" },
     timeout: { type: "string" },
     prefix: { type: "string" },
@@ -98,7 +181,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       NAME,
       "--key PATH (or $COMMODORE_KEY): the controller's private key",
     );
-  const where = parseAssignments(NAME, "--where", values.where ?? []);
+  const target = targeting(values);
   const ackTimeoutMs = parsePositiveInt(NAME, "--ack-timeout", values["ack-timeout"]) ?? 2_000;
   const execTimeoutMs = parsePositiveInt(NAME, "--timeout", values.timeout);
   const redisUrl = values.redis ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL;
@@ -121,7 +204,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return EXIT_UNAVAILABLE;
     }
     const result = await executor.execute(
-      { provider, args, where, ...(execTimeoutMs ? { execTimeoutMs } : {}) },
+      { provider, args, ...target, ...(execTimeoutMs ? { execTimeoutMs } : {}) },
       {
         jobId: "cli",
         principalId: io.env["USER"] ?? "cli",
@@ -135,11 +218,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.stdout(`got ${s.acked}/${s.expected} positive acknowledgements\n`);
       io.stdout(`got ${result.replies.length} responses\n`);
       for (const h of result.hosts) io.stdout(`${hostLine(h)}\n`);
+      if (result.stoppedReason) io.stdout(`rollout ${result.stoppedReason}\n`);
       io.stdout(`${summaryLine(result)}\n`);
     }
     const s = result.summary;
     if (s.expected === 0 && result.hosts.length === 0) return EXIT_NO_HOSTS;
-    return s.failed + s.noAck + s.noResult > 0 ? EXIT_HOSTS_FAILED : 0;
+    return s.failed + s.noAck + s.noResult + (s.skipped ?? 0) > 0 ? EXIT_HOSTS_FAILED : 0;
   } finally {
     await executor.close();
     redis.disconnect();
@@ -153,13 +237,20 @@ export const command: CliCommand = {
   usage: `Usage: commodore fleet <provider> [args…] [options]
 
 Signs a request with the controller key, broadcasts it, and waits for the hosts the
-registry expects. Providers: ping, uptime, facts [name…].
+registry expects. Providers: ping, uptime, facts [name…], and where agents configure them
+service <unit> <action>, exec <name> [args…], pull, log <name> [lines].
 
 Options:
   --redis URL           Redis URL (default $REDIS_URL or ${DEFAULT_REDIS_URL})
   --key PATH            controller private key (default $COMMODORE_KEY)
   --principal NAME      principal to sign as (default $COMMODORE_PRINCIPAL or commodore)
-  --where key=glob      fact filter, repeatable, AND-ed (e.g. --where role=web --where 'hostname=www*')
+  --where TERM          fact filter, repeatable, AND-ed: key=glob, key!=glob, key=/regex/,
+                        key<N key<=N key>N key>=N (e.g. --where role=web --where 'cpus>=4')
+  --hosts a,b,c         only these hostnames
+  --limit N|N%          only the first N (or N%) matching hosts by name
+  --batch N|N%          sliding window: at most N hosts at once, one starts as one finishes
+  --batch-wait S        pause S seconds before a freed slot starts the next host
+  --stop-after-failures N  start no new host after N failed hosts
   --ack-timeout MS      wait this long for acknowledgements (default 2000)
   --timeout MS          execution timeout after the ack (default per provider)
   --known-hosts PATH    trust only the host keys in this file (default: pin on first use)

@@ -18,14 +18,16 @@ import { PROTOCOL_VERSION, type ReplyMessage, type RequestMessage } from "../pro
 import { rejectionRecorder } from "../protocol/rejections.ts";
 import { ReplayCache } from "../protocol/replay-cache.ts";
 import { subscribeWhenReady } from "../protocol/subscribe.ts";
+import { actionProviders } from "../providers/actions.ts";
 import { collectFacts, type Facts } from "../providers/facts.ts";
 import { providerRegistry } from "../providers/index.ts";
 import type { ProviderOutput, ProviderRegistry } from "../providers/provider.ts";
 import { COMMODORE_VERSION } from "../version.ts";
 import { admitRequest } from "./admission.ts";
+import { authorize } from "./authorization.ts";
 import { matchesNode } from "./matcher.ts";
 import { register, unregister } from "./registration.ts";
-import { ProviderRunner } from "./runner.ts";
+import { EXIT, ProviderRunner } from "./runner.ts";
 import { sshAgentSecurity, type AgentSecurity } from "./security.ts";
 
 /** Everything `createAgent` accepts: validated options plus runtime collaborators. */
@@ -36,7 +38,7 @@ export interface AgentOptions extends AgentConfigInput {
   readonly subscriber?: Redis;
   readonly logger?: Logger;
   readonly metrics?: MetricsRegistry;
-  /** Providers to serve (default: the built-ins). */
+  /** Base providers (default: the built-ins); the configured action providers are added. */
   readonly providers?: ProviderRegistry;
   /** Replaces key files (benchmarks, embedded mode); default reads hostKeyPath/allowedSignersPath. */
   readonly security?: AgentSecurity;
@@ -68,7 +70,9 @@ export function createAgent(options: AgentOptions): Agent {
   const security =
     options.security ??
     sshAgentSecurity(loadPrivateKey(config.hostKeyPath), () => signers as AllowedSigners);
-  const runner = new ProviderRunner(options.providers ?? providerRegistry(), {
+  const providers = new Map(options.providers ?? providerRegistry());
+  for (const p of actionProviders(config.actions)) providers.set(p.name, p);
+  const runner = new ProviderRunner(providers, {
     concurrency: config.concurrency,
     queueLimit: config.queueLimit,
     maxTimeoutMs: config.maxExecTimeoutMs,
@@ -109,9 +113,28 @@ export function createAgent(options: AgentOptions): Agent {
       publish(req.reply_to, { ...base, status: "noop", sent_at: now() });
       return;
     }
-    handled.inc({ outcome: "start" });
     const uuid = randomUUID();
+    const access = authorize(config.authorization, {
+      sender: req.sender,
+      onBehalfOf: req.on_behalf_of,
+      provider: req.command.provider,
+      args: req.command.args,
+    });
     publish(req.reply_to, { ...base, uuid, status: "start", sent_at: now() });
+    if (!access.ok && runner.has(req.command.provider)) {
+      handled.inc({ outcome: "refused" });
+      log.warn("request refused", {
+        requestId: req.id,
+        sender: req.sender,
+        onBehalfOf: req.on_behalf_of,
+        provider: req.command.provider,
+        reason: access.reason,
+      });
+      const output = { exit: EXIT.refused, short: access.reason, refused: true };
+      publish(req.reply_to, { ...base, uuid, status: "complete", sent_at: now(), output });
+      return;
+    }
+    handled.inc({ outcome: "start" });
     const started = performance.now();
     const output: ProviderOutput = await runner.run({
       provider: req.command.provider,

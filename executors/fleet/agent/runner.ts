@@ -5,6 +5,7 @@
  */
 import { errorMessage } from "../../../lib/errors.ts";
 import {
+  EXIT_NOPERM,
   ProviderArgsError,
   type ProviderContext,
   type ProviderOutput,
@@ -17,6 +18,8 @@ export const EXIT = {
   badArgs: 64,
   /** Provider threw (EX_SOFTWARE). */
   crashed: 70,
+  /** Not authorized (EX_NOPERM). */
+  refused: EXIT_NOPERM,
   /** Queue full (EX_TEMPFAIL). */
   busy: 75,
   /** Timed out (as timeout(1)). */

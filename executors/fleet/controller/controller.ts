@@ -1,7 +1,8 @@
 /**
  * The controller as an {@link Executor}: reads the registry to know who should answer,
  * subscribes to the request's reply channel, publishes the signed request and aggregates
- * verified replies until every expected host is final.
+ * verified replies until every expected host is final. `limit` and `batch` are handled by the
+ * rollout layer around it (rollout.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
@@ -18,11 +19,19 @@ import { loadPrivateKey } from "../protocol/keys.ts";
 import { PROTOCOL_VERSION, replySchema, type RequestMessage } from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
 import { subscribeWhenReady } from "../protocol/subscribe.ts";
-import type { FactFilter, FleetProgress, FleetRequest, FleetResult, NodeInfo } from "../types.ts";
+import type {
+  FactFilter,
+  FleetProgress,
+  FleetRequest,
+  FleetResult,
+  NodeInfo,
+  TargetRefinement,
+} from "../types.ts";
 import { Collector } from "./collector.ts";
 import { filePinStore, redisPinStore } from "./pinning.ts";
 import { RegistryReader } from "./registry-reader.ts";
 import { ReplyIntake } from "./reply-intake.ts";
+import { withRollout } from "./rollout.ts";
 import { sshControllerSecurity, type ControllerSecurity } from "./security.ts";
 
 /** Extra time after the execution timeout, so the agent's own timeout report can arrive. */
@@ -45,12 +54,31 @@ export interface FleetExecutorOptions extends ControllerConfigInput {
 export interface FleetExecutor extends Executor<FleetRequest, FleetResult, FleetProgress> {
   /** Live, verified nodes from the registry. */
   nodes(): Promise<NodeInfo[]>;
-  /** Hostnames a filter would target right now. */
-  expectedHosts(where: FactFilter): Promise<string[]>;
+  /** Hostnames a filter (and optional conditions / identity list) would target right now. */
+  expectedHosts(where: FactFilter, refine?: TargetRefinement): Promise<string[]>;
 }
 
-function matchFor(where: FactFilter): RequestMessage["match"] {
-  return { all: Object.keys(where).length === 0, node_facts: { ...where } };
+/** Escapes glob(3) metacharacters so a hostname matches only itself. */
+function literalGlob(text: string): string {
+  return text.replace(/[\\*?[\]]/g, "\\$&");
+}
+
+/**
+ * The wire `match` for a target. Identity lists travel as escaped `identity` globs, which every
+ * agent version honours, so batches and limits never widen on older agents.
+ */
+export function matchFor(
+  where: FactFilter,
+  refine: TargetRefinement = {},
+): RequestMessage["match"] {
+  const filters = refine.filters ?? [];
+  const all = Object.keys(where).length === 0 && filters.length === 0 && !refine.identities;
+  return {
+    all,
+    node_facts: { ...where },
+    ...(filters.length > 0 ? { filters: filters.map((f) => ({ ...f })) } : {}),
+    ...(refine.identities ? { identity: refine.identities.map(literalGlob) } : {}),
+  };
 }
 
 /** Creates the fleet executor. */
@@ -144,14 +172,14 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     });
   });
 
-  const expected = async (where: FactFilter): Promise<string[]> => {
-    const match = matchFor(where);
+  const expected = async (where: FactFilter, refine?: TargetRefinement): Promise<string[]> => {
+    const match = matchFor(where, refine);
     return (await registry.read(now()))
       .filter((n) => matchesNode(match, n.facts))
       .map((n) => n.hostname);
   };
 
-  return {
+  return withRollout({
     name: "fleet",
     nodes: () => registry.read(now()),
     expectedHosts: expected,
@@ -159,7 +187,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       request: FleetRequest,
       ctx: ExecutionContext<FleetProgress>,
     ): Promise<FleetResult> {
-      const hosts = await expected(request.where);
+      const hosts = await expected(request.where, request);
       const id = randomUUID();
       const channel = names.reply(id);
       // Sent to agents only when the controller has an opinion; otherwise the provider's default applies.
@@ -196,7 +224,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
           ...(ctx.principalId === ""
             ? {}
             : { on_behalf_of: ctx.principalId.slice(0, MAX_PRINCIPAL) }),
-          match: matchFor(request.where),
+          match: matchFor(request.where, request),
           command: {
             provider: request.provider,
             args: [...request.args],
@@ -237,5 +265,5 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       for (const { collector } of open.values()) collector.abort("controller closed");
       await Promise.all(owned.map((c) => closeRedis(c)));
     },
-  };
+  });
 }

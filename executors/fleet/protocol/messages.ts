@@ -5,6 +5,7 @@
  * `issued_at`, `expires_at` (ms since the epoch) and `sender`.
  */
 import { z } from "zod";
+import type { FactOp } from "../types.ts";
 
 /** Protocol version carried in every payload. */
 export const PROTOCOL_VERSION = 1;
@@ -12,6 +13,20 @@ const MAX_TEXT = 1024;
 const MAX_NAME = 255;
 const MAX_FACTS = 256;
 const MAX_ARGS = 64;
+const MAX_FILTERS = 32;
+/** Longest value in a fact condition (regex sources are capped lower by the regex engine). */
+const MAX_CONDITION_VALUE = 256;
+
+/** Comparisons a fact condition may use. */
+export const FACT_OPS = [
+  "==",
+  "!=",
+  "=~",
+  "<",
+  "<=",
+  ">",
+  ">=",
+] as const satisfies readonly FactOp[];
 
 const text = z.string().max(MAX_TEXT);
 const name = z.string().min(1).max(MAX_NAME);
@@ -35,6 +50,13 @@ export const requestSchema = z.object({
     all: z.boolean(),
     node_facts: facts,
     identity: z.array(name).max(MAX_FACTS).optional(),
+    /** AND-ed fact conditions; agents that predate them ignore this field. */
+    filters: z
+      .array(
+        z.object({ fact: name, op: z.enum(FACT_OPS), value: z.string().max(MAX_CONDITION_VALUE) }),
+      )
+      .max(MAX_FILTERS)
+      .optional(),
   }),
   command: z.object({
     provider: name,

@@ -5,6 +5,9 @@
  */
 import { CommodoreError } from "../../../lib/errors.ts";
 
+/** Exit code of a refusal: not authorized or not allowed by this agent's config (sysexits EX_NOPERM). */
+export const EXIT_NOPERM = 77;
+
 /** A provider's result (sent as `output` in the `complete` reply). */
 export interface ProviderOutput {
   readonly exit: number;

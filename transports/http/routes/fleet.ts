@@ -1,6 +1,8 @@
 /**
  * `POST /fleet` with `{"args": ["uptime"], "where": {"role": "web"}}`: the original's answer
- * shape `{count, message, resps}` plus `summary` and `jobId`.
+ * shape `{count, message, resps}` plus `summary` and `jobId`. Optional `filter` (where terms
+ * such as `env!=prod`), `hosts`, `limit`, `batch`, `batchWait` (seconds) and
+ * `stopAfterFailures` become the same command text as on IRC.
  */
 import { z } from "zod";
 import { quoteWords } from "../../../bot/commands/tokenize.ts";
@@ -21,22 +23,50 @@ const word = z
   .min(1, "a non-empty string")
   .max(MAX_WORD_LENGTH, `at most ${MAX_WORD_LENGTH} characters`);
 
+const amount = z.union([
+  z.number().int().min(1, "at least 1"),
+  z.string().regex(/^\d{1,6}%?$/, 'a host count such as 2 or a percentage such as "25%"'),
+]);
+const count = (min: number) => z.number().int().min(min, `a whole number from ${min}`);
+
 /** The request body. */
 export const fleetBody = z
   .object({
     args: z.array(word).min(1, 'a list with the provider first, e.g. ["uptime"]').max(MAX_ARGS),
     where: z.record(word).optional(),
+    filter: z.array(word).max(MAX_ARGS).optional(),
+    hosts: z.array(word).min(1).max(MAX_ARGS).optional(),
+    limit: amount.optional(),
+    batch: amount.optional(),
+    batchWait: count(0).optional(),
+    stopAfterFailures: count(1).optional(),
   })
   .strict();
+
+/** Command words for the optional rollout and targeting fields. */
+function optionWords(body: z.infer<typeof fleetBody>): string[] {
+  const pairs: [string, string | number | undefined][] = [
+    ["--hosts", body.hosts?.join(",")],
+    ["--limit", body.limit],
+    ["--batch", body.batch],
+    ["--batch-wait", body.batchWait],
+    ["--stop-after-failures", body.stopAfterFailures],
+  ];
+  return pairs.flatMap(([flag, v]) => (v === undefined ? [] : [flag, String(v)]));
+}
 
 /** Registers `POST /fleet`. */
 export function fleetRoute(app: HttpApp, bot: CommandHandler): void {
   app.post("/fleet", async (c) => {
     const body = await readJson(c, fleetBody);
-    const terms = Object.entries(body.where ?? {}).map(([k, v]) => `${k}=${v}`);
+    const terms = [
+      ...Object.entries(body.where ?? {}).map(([k, v]) => `${k}=${v}`),
+      ...(body.filter ?? []),
+    ];
     const text = quoteWords([
       "fleet",
       ...body.args,
+      ...optionWords(body),
       ...(terms.length > 0 ? ["where", ...terms] : []),
     ]);
     const outcome = await runCommand(bot, {

@@ -2,14 +2,20 @@
  * The one text parser every transport uses: `fleet uptime where role=web env=prod`.
  *
  * Words are tokenized with quotes, the first word picks the command, the following words fill
- * its declared arguments in order, and everything after the word `where` is a list of
- * `fact=glob` terms that are AND-ed.
+ * its declared arguments in order (`--flag` switches may appear anywhere among them), and
+ * everything after the word `where` is a list of `fact=glob` terms that are AND-ed.
  */
 import { suggest } from "../../lib/suggest.ts";
 import { BadArgumentError, CommandSyntaxError } from "./errors.ts";
 import type { CommandRegistry } from "./registry.ts";
 import { tokenize } from "./tokenize.ts";
-import type { ArgSpec, ArgValues, CommandSpec, ParsedCommand } from "./types.ts";
+import {
+  FLAG_SET,
+  type ArgSpec,
+  type ArgValues,
+  type CommandSpec,
+  type ParsedCommand,
+} from "./types.ts";
 
 /** Fact names: letters, digits, `_`, `.` and `-`, starting with a letter or `_`. */
 export const FACT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
@@ -67,10 +73,41 @@ function parseArg(spec: CommandSpec, arg: ArgSpec, word: string): string | numbe
   return word;
 }
 
-function parseArgs(spec: CommandSpec, words: readonly string[]): ArgValues {
+/**
+ * Takes a command's declared `--flags` out of `words`. For commands that declare flags, any
+ * other `--word` is an error; for the others `--words` stay positional (provider arguments).
+ */
+function takeFlags(
+  spec: CommandSpec,
+  words: readonly string[],
+  values: Record<string, ArgValues[string]>,
+): string[] {
+  const flags = spec.args.filter((a) => a.kind === "flag").map((a) => `--${a.name}`);
+  if (flags.length === 0) return [...words];
+  const rest: string[] = [];
+  for (const word of words) {
+    if (!word.startsWith("--")) {
+      rest.push(word);
+      continue;
+    }
+    if (!flags.includes(word)) {
+      const near = suggest(word, flags);
+      throw new BadArgumentError(
+        `unknown option "${word}" for "${spec.name}"`,
+        near === undefined ? `options: ${flags.join(", ")}` : `did you mean "${near}"?`,
+      );
+    }
+    values[word.slice(2)] = FLAG_SET;
+  }
+  return rest;
+}
+
+function parseArgs(spec: CommandSpec, allWords: readonly string[]): ArgValues {
   const values: Record<string, string | number | readonly string[]> = {};
+  const words = takeFlags(spec, allWords, values);
   let i = 0;
   for (const arg of spec.args) {
+    if (arg.kind === "flag") continue;
     if (arg.kind === "rest") {
       values[arg.name] = words.slice(i);
       i = words.length;

@@ -9,8 +9,12 @@ import type { NodeInfo } from "../fleet/types.ts";
 import type { HostDirectory, KnownHost } from "./hosts.ts";
 import { normalizeAddress } from "./net.ts";
 
-/** How long one registry read answers every caller (coalesces bursts of callbacks/knocks). */
-export const DEFAULT_DIRECTORY_MAX_AGE_MS = 1_000;
+/**
+ * How long one finished registry read keeps answering. 0 by default, so a host that has just
+ * registered is seen at once; concurrent callers (a burst of callbacks) still share one read,
+ * and the registry reader caches verified registrations, so a read costs no cryptography.
+ */
+export const DEFAULT_DIRECTORY_MAX_AGE_MS = 0;
 /** The fact holding the host's addresses, comma-separated. */
 export const ADDRESSES_FACT = "addresses";
 /** The fact naming a non-default SSH port. */
@@ -52,8 +56,8 @@ export function knownHostOf(node: NodeInfo): KnownHost {
 }
 
 /**
- * A directory over the verified registry. Concurrent callers share one read, and a read is
- * reused for `maxAgeMs`; a failed read is not cached.
+ * A directory over the verified registry. Concurrent callers share one read, and a finished
+ * read is reused for `maxAgeMs`; a failed read is not cached.
  */
 export function createFleetHostDirectory(
   source: VerifiedNodeSource,

@@ -1,10 +1,11 @@
 /**
  * `provision <host>` through the running bot (`startServices`) with real parts: HTTP
  * /commands on a real socket, agents registering (signed) the REAL sshd's host key on a real
- * redis-server, real ansible-playbook, and IRC notices on a real ngIRCd. Three ansible runs.
+ * redis-server, real ansible-playbook, and IRC notices on a real ngIRCd. Two ansible runs.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { connectIrcClient, type TestIrcClient } from "../harness/irc-client.ts";
@@ -14,6 +15,8 @@ import { startProvisionStack, TOKENS, type ProvisionStack } from "../harness/pro
 import { makeKey } from "../harness/ssh-keys.ts";
 
 const CHANNEL = "#ops";
+const CALLBACK_KEY = "callback-key";
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const BOT = "commodore";
 
 interface CommandBody {
@@ -43,7 +46,10 @@ describe("provisioning in the running bot", () => {
         channels: [{ name: CHANNEL }],
         flood: { burst: 10, perSecond: 5 },
       },
-      provision: { notices: { channels: [CHANNEL] } },
+      provision: {
+        notices: { channels: [CHANNEL] },
+        callback: { playbooks: { marker: { hostConfigKeySha256: sha256(CALLBACK_KEY) } } },
+      },
     });
     await waitFor("the bot in #ops", () => stack.services().irc?.inChannel(CHANNEL) === true);
     await stack.addHost("web01", "127.0.0.2", { role: "web" });
@@ -111,6 +117,25 @@ describe("provisioning in the running bot", () => {
     assert.equal(stack.marked("web01"), false, "--check changed nothing");
     const bad = await run(TOKENS.alice, "provision web01 marker --chek");
     assert.equal(bad.body.error?.code, "E_BAD_ARGUMENT");
+  });
+
+  test("the callback is mounted on the HTTP server and sees the socket peer", async () => {
+    const post = async (key: string) => {
+      const res = await fetch(`${stack.services().httpUrl ?? ""}/provision/callback/marker`, {
+        method: "POST",
+        body: new URLSearchParams({ host_config_key: key }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, string> };
+    };
+    assert.deepEqual(await post("wrong"), {
+      status: 403,
+      body: { detail: "Invalid host_config_key." },
+    });
+    // 127.0.0.1 is no registered host's address (web01 registered 127.0.0.2).
+    assert.deepEqual(await post(CALLBACK_KEY), {
+      status: 400,
+      body: { msg: "No matching host could be found!" },
+    });
   });
 
   test("changed host keys are refused: the sshd presents another key, or an agent re-registers with one", async () => {

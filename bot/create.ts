@@ -14,6 +14,7 @@ import type { FleetPort } from "./fleet-port.ts";
 import { Identity } from "./identity/identity.ts";
 import { RedisJobStore } from "./jobs/redis-store.ts";
 import { Policy } from "./permissions/policy.ts";
+import type { ProvisionPort } from "./provision-port.ts";
 
 /** Inputs of {@link createBot}. */
 export interface CreateBotOptions {
@@ -22,6 +23,8 @@ export interface CreateBotOptions {
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   readonly fleet?: FleetPort;
+  /** Provisioning, when the configuration has a `provision` section. */
+  readonly provision?: ProvisionPort;
   /** Where `http.tokenEnv` tokens are read from. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -65,6 +68,7 @@ export function createBot(options: CreateBotOptions): BotBundle {
     jobs,
     audit,
     fleet: options.fleet,
+    provision: options.provision,
     providerRisks,
     confirmTtlSeconds: config.bot.confirm.ttlSeconds,
     metrics,

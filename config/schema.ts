@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { agentOptionsSchema, controllerOptionsSchema } from "../executors/fleet/options.ts";
 import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
+import { provisionOptionsSchema } from "../executors/provision/options.ts";
 import { statusOptionsSchema } from "../transports/http/status/options.ts";
 import { ircOptionsSchema } from "../transports/irc/options.ts";
 import { voiceOptionsSchema } from "../transports/voice/options.ts";
@@ -162,6 +163,34 @@ const agentSchema = agentOptionsSchema
   })
   .strict();
 
+/** Notice channels must be channels the bot joins; callbacks need the HTTP server. */
+function checkProvision(
+  cfg: {
+    http: { enabled: boolean };
+    irc?: { channels: ReadonlyArray<{ name: string }> } | undefined;
+    provision?: z.infer<typeof provisionOptionsSchema> | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const p = cfg.provision;
+  if (p === undefined) return;
+  const joined = new Set((cfg.irc?.channels ?? []).map((c) => c.name.toLowerCase()));
+  p.notices.channels.forEach((channel, i) => {
+    if (!joined.has(channel.toLowerCase()))
+      ctx.addIssue({
+        code: "custom",
+        path: ["provision", "notices", "channels", i],
+        message: "a channel listed in irc.channels (the bot only speaks where it joined)",
+      });
+  });
+  if (Object.keys(p.callback.playbooks).length > 0 && !cfg.http.enabled)
+    ctx.addIssue({
+      code: "custom",
+      path: ["http", "enabled"],
+      message: "true when provision.callback.playbooks is configured (callbacks arrive over HTTP)",
+    });
+}
+
 /** The whole file. */
 export const configSchema = z
   .object({
@@ -180,6 +209,8 @@ export const configSchema = z
     irc: ircOptionsSchema.optional(),
     /** The voice webhook at /voice/alexa (see docs/voice.md); absent: not mounted. */
     voice: voiceOptionsSchema.optional(),
+    /** ansible-playbook provisioning (see docs/provisioning.md); absent: `provision` is refused. */
+    provision: provisionOptionsSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -212,6 +243,7 @@ export const configSchema = z
         path: ["http", "enabled"],
         message: "true when voice is configured (the webhook is served over HTTP)",
       });
+    checkProvision(cfg, ctx);
     for (const [path, roles] of roleRefs)
       roles.forEach((r, j) => {
         if (!known.has(r))

@@ -2,11 +2,13 @@
  * The one text parser every transport uses: `fleet uptime where role=web env=prod`.
  *
  * Words are tokenized with quotes, the first word picks the command, the following words fill
- * its declared arguments in order (declared `--options` may sit among them), and everything
- * after the word `where` is a list of AND-ed terms (see where.ts).
+ * its declared arguments in order (declared `--name value` options and `--flag` switches may
+ * sit among them: options.ts, flags.ts), and everything after the word `where` is a list of
+ * AND-ed terms (see where.ts).
  */
 import { suggest } from "../../lib/suggest.ts";
 import { BadArgumentError, CommandSyntaxError } from "./errors.ts";
+import { takeFlags } from "./flags.ts";
 import type { CommandRegistry } from "./registry.ts";
 import { extractOptions } from "./options.ts";
 import { tokenize } from "./tokenize.ts";
@@ -38,10 +40,12 @@ function parseArg(spec: CommandSpec, arg: ArgSpec, word: string): string | numbe
   return word;
 }
 
-function parseArgs(spec: CommandSpec, words: readonly string[]): ArgValues {
+function parseArgs(spec: CommandSpec, allWords: readonly string[]): ArgValues {
   const values: Record<string, string | number | readonly string[]> = {};
+  const words = takeFlags(spec, allWords, values);
   let i = 0;
   for (const arg of spec.args) {
+    if (arg.kind === "flag") continue;
     if (arg.kind === "rest") {
       values[arg.name] = words.slice(i);
       i = words.length;

@@ -29,7 +29,15 @@ export type ArgSpec =
       readonly max: number;
     }
   /** All remaining words (before `where`). Must be the last argument. */
-  | { readonly name: string; readonly kind: "rest"; readonly help: string };
+  | { readonly name: string; readonly kind: "rest"; readonly help: string }
+  /**
+   * A switch `--<name>` anywhere before `where`; its value is {@link FLAG_SET} when given and
+   * absent otherwise (so a grant `args: { <name>: "yes" }` forces it on).
+   */
+  | { readonly name: string; readonly kind: "flag"; readonly help: string };
+
+/** The value of a flag argument that was given. */
+export const FLAG_SET = "yes";
 
 /** One declared `--name value` option. */
 export type OptionSpec =

@@ -1,7 +1,7 @@
 /**
  * Starts everything one `commodore start` runs: Redis (embedded or configured), keys, the
- * fleet controller, an optional in-process agent, the bot and the HTTP transport; and stops
- * them again in reverse order.
+ * fleet controller, an optional in-process agent, the bot, the HTTP and IRC transports and
+ * (when configured) provisioning; and stops them again in reverse order.
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -22,6 +22,7 @@ import { HttpTransport } from "../../transports/http/transport.ts";
 import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
 import { createBot, type BotBundle } from "../create.ts";
 import { jobLinks, publicBaseUrl } from "./job-links.ts";
+import { createRuntimeProvisioning } from "./provisioning.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis-server.ts";
 import { ircTransport, transportRoutes, type VoiceInjections } from "./transports.ts";
 
@@ -151,7 +152,16 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       ...config,
       bot: { ...config.bot, audit: { ...config.bot.audit, file: auditFile } },
     };
-    const bundle: BotBundle = createBot({ config: withAudit, redis, logger, metrics, fleet, env });
+    const provisioning = createRuntimeProvisioning({ config, redis, fleet, logger, metrics, env });
+    const bundle: BotBundle = createBot({
+      config: withAudit,
+      redis,
+      logger,
+      metrics,
+      fleet,
+      env,
+      ...(provisioning ? { provision: provisioning.port } : {}),
+    });
     stops.push(() => bundle.close());
 
     const wiring = { config, bundle, logger, metrics, env };
@@ -199,6 +209,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
           routes: [
             ...transportRoutes(wiring, options.voice),
             ...(status === undefined ? [] : [status.routes]),
+            ...(provisioning === undefined ? [] : [provisioning.routes]),
           ],
         },
         listen,
@@ -217,6 +228,11 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       stops.push(() => irc.stop());
       await irc.start();
       logger.info("IRC transport started", { nick: irc.nick, connected: irc.connected });
+    }
+    if (provisioning) {
+      provisioning.attachIrc(irc);
+      stops.push(() => provisioning.stop());
+      await provisioning.start();
     }
     return { httpUrl, redisUrl, embeddedRedis, agent, jobLink, irc, stop: stopAll };
   } catch (err) {

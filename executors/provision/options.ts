@@ -20,6 +20,8 @@ export const DEFAULT_RETRY_CAP_MS = 600_000;
 export const DEFAULT_TIMEOUT_MS = 30 * 60_000;
 /** Default time after which a silent worker's running jobs are taken back. */
 export const DEFAULT_LEASE_MS = 15_000;
+/** Default interval at which the bot looks for new agent registrations (first boot). */
+export const DEFAULT_FIRST_BOOT_POLL_MS = 2_000;
 const MAX_CONCURRENCY = 64;
 const MAX_RETRIES = 20;
 const MAX_PORT = 65_535;
@@ -78,6 +80,8 @@ export const provisionOptionsSchema = z
       .object({
         factKey: z.string().min(1).default("role"),
         map: z.record(z.string(), playbookName).default({}),
+        /** How often the registry is read for new registrations. */
+        pollMs: z.number().int().min(1).default(DEFAULT_FIRST_BOOT_POLL_MS),
       })
       .strict()
       .default({}),

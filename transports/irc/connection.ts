@@ -89,7 +89,7 @@ export class IrcConnection {
       bucket: new TokenBucket(opts.flood.burst, opts.flood.perSecond),
       maxQueue: opts.flood.maxQueue,
       send: (line) => {
-        this.client.raw("PRIVMSG", line.target, sanitizeLine(line.text));
+        this.client.raw(line.notice ? "NOTICE" : "PRIVMSG", line.target, sanitizeLine(line.text));
         o.hooks?.lineSent?.(line);
       },
       onDrop: (line) => {
@@ -121,9 +121,9 @@ export class IrcConnection {
     return this.channels.isJoined(channel);
   }
 
-  /** Queues one message body (already split to size) for `target`. */
-  send(target: string, text: string): void {
-    if (text.trim() !== "") this.queue.push({ target, text });
+  /** Queues one message body (already split to size) for `target`, as a NOTICE if asked. */
+  send(target: string, text: string, notice = false): void {
+    if (text.trim() !== "") this.queue.push(notice ? { target, text, notice } : { target, text });
   }
 
   /** Connects; resolves on first registration or after {@link START_WAIT_MS}. */

@@ -51,6 +51,8 @@ export interface OutgoingLine {
   readonly target: string;
   /** Already sanitized and split message body. */
   readonly text: string;
+  /** Sent as NOTICE (announcements nobody should answer) instead of PRIVMSG. */
+  readonly notice?: boolean;
 }
 
 /** Options for {@link SendQueue}. */

@@ -110,6 +110,15 @@ export class IrcTransport implements Transport {
     return this.connection.inChannel(channel);
   }
 
+  /**
+   * Sends one announcement (e.g. a provisioning notice) to `channel` as an IRC NOTICE, through
+   * the same sanitising, splitting and flood-controlled queue as replies.
+   */
+  notice(channel: string, line: string): void {
+    for (const piece of splitUtf8(sanitizeLine(line), this.deps.options.maxLineBytes))
+      this.connection.send(channel, piece, true);
+  }
+
   /** Connects; resolves once registered (or after a bounded wait while retrying). */
   async start(): Promise<void> {
     await this.connection.start();

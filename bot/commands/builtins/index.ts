@@ -7,6 +7,7 @@ import { suggest } from "../../../lib/suggest.ts";
 import type { AuditLog } from "../../audit/log.ts";
 import type { FleetPort } from "../../fleet-port.ts";
 import type { JobStore } from "../../jobs/types.ts";
+import type { ProvisionPort } from "../../provision-port.ts";
 import { ANY_COMMAND, type Policy, type RoleConfig } from "../../permissions/policy.ts";
 import { CommandRegistry } from "../registry.ts";
 import type { Risk } from "../types.ts";
@@ -16,6 +17,7 @@ import { fleetCommand } from "./fleet.ts";
 import { helpCommand } from "./help.ts";
 import { jobCommand, jobsCommand } from "./jobs.ts";
 import { nodesCommand } from "./nodes.ts";
+import { provisionCommand } from "./provision.ts";
 
 /** What the built-in commands need. */
 export interface BuiltinDeps {
@@ -23,6 +25,8 @@ export interface BuiltinDeps {
   readonly jobs: JobStore;
   readonly audit: AuditLog;
   readonly fleet: FleetPort | undefined;
+  /** Provisioning, when configured (`provision` answers E_PROVISION_UNAVAILABLE otherwise). */
+  readonly provision?: ProvisionPort | undefined;
   readonly providerRisks: Readonly<Record<string, Risk>>;
   readonly confirmTtlSeconds: number;
   readonly metrics: MetricsRegistry;
@@ -36,7 +40,8 @@ export function builtinRegistry(deps: BuiltinDeps): CommandRegistry {
     .register(fleetCommand(deps.fleet, deps.providerRisks, deps.metrics))
     .register(nodesCommand(deps.fleet))
     .register(jobsCommand(deps.jobs))
-    .register(jobCommand(deps.jobs))
+    .register(provisionCommand(deps.provision))
+    .register(jobCommand(deps.jobs, deps.provision))
     .register(auditCommand(deps.audit))
     .register(confirmCommand(deps.confirmTtlSeconds));
 }

@@ -1,6 +1,9 @@
 /** `jobs [n]` and `job <id>`: recent jobs and one job's state, events and result. */
+import { JOB_ID } from "../../../executors/provision/queue/keys.ts";
 import { NotFoundError } from "../errors.ts";
+import { provisionJobLines } from "../../format/provision.ts";
 import type { JobRecord, JobStore } from "../../jobs/types.ts";
+import type { ProvisionPort } from "../../provision-port.ts";
 import type { CommandSpec, RunContext, RunOutcome } from "../types.ts";
 
 /** Jobs `jobs` lists when no count is given. */
@@ -11,6 +14,14 @@ export const MAX_JOBS_LISTED = 100;
 /** `j3fa9c01b7e42 succeeded fleet uptime (alice via http, 2026-…)` */
 export function jobLine(job: JobRecord): string {
   return `${job.id} ${job.state} ${job.text} (${job.principal} via ${job.transport}, ${job.createdAt})`;
+}
+
+/** The result's own lines for short results (text, data: e.g. a provisioning recap). */
+function resultLinesOf(job: JobRecord): readonly string[] {
+  const result = job.result;
+  return result !== undefined && (result.kind === "text" || result.kind === "data")
+    ? result.lines
+    : [];
 }
 
 /** Creates the `jobs` command. */
@@ -50,20 +61,46 @@ export function jobsCommand(store: JobStore): CommandSpec {
   };
 }
 
-/** Creates the `job` command. */
-export function jobCommand(store: JobStore): CommandSpec {
+async function provisionJob(port: ProvisionPort | undefined, id: string): Promise<RunOutcome> {
+  const job = await port?.job(id);
+  if (!job)
+    throw new NotFoundError(
+      `no provisioning job ${id}`,
+      "provisioning jobs are kept for 7 days after they finish",
+    );
+  return {
+    ok: true,
+    result: {
+      kind: "data",
+      title: `job ${id}`,
+      data: { provision: job },
+      lines: provisionJobLines(job),
+    },
+  };
+}
+
+/** Creates the `job` command; `prov-N` ids are looked up in the provisioning queue. */
+export function jobCommand(store: JobStore, provision?: ProvisionPort): CommandSpec {
   return {
     name: "job",
     aliases: [],
     summary: "show one job: state, progress events and result",
     usage: "job <id>",
-    examples: ["job j3fa9c01b7e42"],
-    args: [{ name: "id", kind: "word", required: true, help: "the job id the bot replied with" }],
+    examples: ["job j3fa9c01b7e42", "job prov-12"],
+    args: [
+      {
+        name: "id",
+        kind: "word",
+        required: true,
+        help: "the job id the bot replied with, or a provisioning job (prov-12)",
+      },
+    ],
     takesWhere: false,
     permission: "grant",
     risk: () => "read",
     async run(ctx: RunContext): Promise<RunOutcome> {
       const id = String(ctx.command.args["id"]);
+      if (JOB_ID.test(id)) return await provisionJob(provision, id);
       const job = await store.get(id);
       if (!job)
         throw new NotFoundError(
@@ -77,7 +114,7 @@ export function jobCommand(store: JobStore): CommandSpec {
           kind: "data",
           title: `job ${id}`,
           data: { job, events },
-          lines: [jobLine(job), `${events.length} events`],
+          lines: [jobLine(job), `${events.length} events`, ...resultLinesOf(job)],
         },
       };
     },

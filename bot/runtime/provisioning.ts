@@ -1,0 +1,109 @@
+/**
+ * Provisioning inside `commodore start`, when the configuration has a `provision` section:
+ * the executor behind the `provision` command, the callback mounted at `/provision/callback`,
+ * first boot fed from the fleet registry (verified, pinned registrations only), the knock
+ * consumer, and one-line notices to the configured IRC channels.
+ */
+import type { Redis } from "ioredis";
+import type { Config } from "../../config/schema.ts";
+import type { FleetExecutor } from "../../executors/fleet/controller/controller.ts";
+import { createFleetHostDirectory } from "../../executors/provision/fleet-hosts.ts";
+import type { Notifier } from "../../executors/provision/notifier.ts";
+import { createProvisioning } from "../../executors/provision/provisioning.ts";
+import { RegistrationWatcher } from "../../executors/provision/registrations.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { MetricsRegistry } from "../../lib/metrics.ts";
+import { remoteAddress } from "../../transports/http/auth.ts";
+import type { HttpApp } from "../../transports/http/context.ts";
+import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
+import type { ProvisionPort } from "../provision-port.ts";
+
+/** Where the AWX-style callback is mounted on the HTTP app. */
+export const PROVISION_CALLBACK_PATH = "/provision/callback";
+
+/** What provisioning is built from. */
+export interface RuntimeProvisioningDeps {
+  readonly config: Config;
+  /** The bot's command connection (provisioning never blocks or subscribes on it). */
+  readonly redis: Redis;
+  readonly fleet: Pick<FleetExecutor, "nodes">;
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Provisioning as the runtime wires it. */
+export interface RuntimeProvisioning {
+  /** For the bot's `provision` and `job prov-N` commands. */
+  readonly port: ProvisionPort;
+  /** Mounts the callback on the HTTP app (for `HttpDeps.routes`). */
+  readonly routes: (app: HttpApp) => void;
+  /** Sends run notices to `provision.notices.channels` on this IRC transport from now on. */
+  attachIrc(irc: IrcTransport | undefined): void;
+  /** Recovers interrupted runs, starts workers, the knock consumer and first boot. */
+  start(): Promise<void>;
+  /** Stops first boot, knocks and workers; in-flight runs go back to the queue. */
+  stop(): Promise<void>;
+}
+
+/** Builds provisioning when `provision` is configured, else undefined. */
+export function createRuntimeProvisioning(
+  deps: RuntimeProvisioningDeps,
+): RuntimeProvisioning | undefined {
+  const options = deps.config.provision;
+  if (options === undefined) return undefined;
+  const log = deps.logger.child({ component: "provisioning" });
+  let irc: IrcTransport | undefined;
+  const notifier: Notifier = {
+    notice(line) {
+      if (irc === undefined) return;
+      for (const channel of options.notices.channels) irc.notice(channel, line);
+    },
+  };
+  const directory = createFleetHostDirectory(deps.fleet);
+  const provisioning = createProvisioning({
+    options,
+    redis: deps.redis,
+    directory,
+    logger: deps.logger,
+    notifier,
+    metrics: deps.metrics,
+    env: deps.env,
+  });
+  const watcher = new RegistrationWatcher({
+    directory,
+    firstBoot: provisioning.firstBoot,
+    pollMs: options.firstBoot.pollMs,
+    logger: deps.logger,
+    metrics: deps.metrics,
+  });
+  const { executor, queue } = provisioning;
+  const port: ProvisionPort = {
+    name: executor.name,
+    execute: (request, context) => executor.execute(request, context),
+    close: () => executor.close(),
+    job: (jobId) => queue.get(jobId),
+  };
+  return {
+    port,
+    routes: (app) => {
+      app.route(PROVISION_CALLBACK_PATH, provisioning.callbackRoutes(remoteAddress));
+    },
+    attachIrc(transport) {
+      irc = transport;
+    },
+    async start() {
+      await provisioning.start();
+      watcher.start();
+      log.info("provisioning started", {
+        playbookDir: options.playbookDir,
+        concurrency: options.concurrency,
+        noticeChannels: options.notices.channels,
+      });
+    },
+    async stop() {
+      await watcher.stop();
+      await provisioning.stop();
+    },
+  };
+}

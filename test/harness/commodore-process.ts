@@ -2,9 +2,10 @@
  * Runs `node bin/commodore.js start` as a child process, as `npm start` would, and waits for
  * the curl line it prints.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { waitFor } from "./ports.ts";
+import { spawnTracked } from "./process.ts";
 
 /** A running `commodore start`. */
 export interface StartedCommodore {
@@ -19,11 +20,6 @@ export interface StartedCommodore {
   interrupt(): Promise<number | null>;
 }
 
-const live = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const c of live) c.kill("SIGKILL");
-});
-
 /** Spawns `commodore start` with `env` (merged over a minimal environment). */
 export function spawnCommodore(
   args: string[],
@@ -34,16 +30,15 @@ export function spawnCommodore(
   exited: Promise<number | null>;
 } {
   const bin = join(import.meta.dirname, "../../bin/commodore.js");
-  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-  live.add(child);
+  const child = spawnTracked(process.execPath, [bin, ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const out = { stdout: "", stderr: "" };
   child.stdout?.on("data", (d: Buffer) => (out.stdout += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out.stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => {
-      live.delete(child);
-      resolve(code);
-    }),
+    child.once("exit", (code) => resolve(code)),
   );
   return { child, out, exited };
 }

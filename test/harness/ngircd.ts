@@ -5,11 +5,12 @@
  * and leaves ngIRCd's flood protection at its defaults, so tests that send many lines exercise
  * the real "Excess Flood" behaviour. The process is killed by `stop()` or at process exit.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, waitFor } from "./ports.ts";
+import { restartable, spawnTracked, type Restartable } from "./process.ts";
 import { tempDir } from "./tmp.ts";
 
 /** Where the Debian package installs the daemon. */
@@ -21,20 +22,14 @@ const MAX_NICK_LENGTH = 30;
 /** How long to wait for the daemon to accept connections. */
 const START_TIMEOUT_MS = 10_000;
 
-/** A running test ngIRCd. */
-export interface TestIrcd {
+/**
+ * A running test ngIRCd; `restart` starts it on the same port, and a `hard` stop (SIGKILL)
+ * looks like a crash or netsplit to clients.
+ */
+export interface TestIrcd extends Restartable {
   readonly host: string;
   readonly port: number;
-  /** Stops the server (SIGKILL when `hard`, which looks like a crash or netsplit to clients). */
-  stop(hard?: boolean): Promise<void>;
-  /** Starts it again on the same port (after `stop`). */
-  restart(): Promise<void>;
 }
-
-const live = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const p of live) p.kill("SIGKILL");
-});
 
 function writeConfig(dir: string, port: number): string {
   const path = join(dir, "ngircd.conf");
@@ -74,13 +69,11 @@ async function accepts(port: number): Promise<boolean> {
 }
 
 async function launch(config: string, port: number): Promise<ChildProcess> {
-  const child = spawn(NGIRCD_BIN, ["--nodaemon", "--passive", "--config", config], {
+  const child = spawnTracked(NGIRCD_BIN, ["--nodaemon", "--passive", "--config", config], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   const stderr: string[] = [];
   child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
-  live.add(child);
-  child.on("exit", () => live.delete(child));
   try {
     await waitFor(
       `ngircd on port ${port}`,
@@ -101,21 +94,10 @@ async function launch(config: string, port: number): Promise<ChildProcess> {
 export async function startIrcd(): Promise<TestIrcd> {
   const port = await freePort();
   const config = writeConfig(tempDir("commodore-ngircd-"), port);
-  let child: ChildProcess | undefined = await launch(config, port);
+  const child = await launch(config, port);
   return {
     host: "127.0.0.1",
     port,
-    async stop(hard = false) {
-      const c = child;
-      child = undefined;
-      if (!c || c.exitCode !== null) return;
-      const exited = new Promise((r) => c.once("exit", r));
-      c.kill(hard ? "SIGKILL" : "SIGTERM");
-      await exited;
-    },
-    async restart() {
-      if (child) throw new Error("ngircd is still running");
-      child = await launch(config, port);
-    },
+    ...restartable("ngircd", child, () => launch(config, port)),
   };
 }

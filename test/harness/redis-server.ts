@@ -2,9 +2,10 @@
  * Spawns a private, real `redis-server` on a free loopback port for one test file.
  * Nothing is persisted; the process is killed when the test calls `stop()` or exits.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import { freePort, waitFor } from "./ports.ts";
+import { restartable, spawnTracked } from "./process.ts";
 import { tempDir } from "./tmp.ts";
 
 /** A running test Redis. */
@@ -17,13 +18,8 @@ export interface TestRedis {
   restart(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const p of live) p.kill("SIGKILL");
-});
-
 async function launch(port: number, dir: string, extraArgs: string[]): Promise<ChildProcess> {
-  const child = spawn(
+  const child = spawnTracked(
     "redis-server",
     [
       "--port",
@@ -40,8 +36,6 @@ async function launch(port: number, dir: string, extraArgs: string[]): Promise<C
     ],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
-  live.add(child);
-  child.on("exit", () => live.delete(child));
   await waitFor(`redis-server on port ${port}`, async () => {
     const probe = new Redis({
       port,
@@ -64,21 +58,10 @@ async function launch(port: number, dir: string, extraArgs: string[]): Promise<C
 export async function startRedis(extraArgs: string[] = []): Promise<TestRedis> {
   const port = await freePort();
   const dir = tempDir("commodore-redis-");
-  let child: ChildProcess | undefined = await launch(port, dir, extraArgs);
+  const child = await launch(port, dir, extraArgs);
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    async stop(hard = false) {
-      const c = child;
-      child = undefined;
-      if (!c || c.exitCode !== null) return;
-      const exited = new Promise((r) => c.once("exit", r));
-      c.kill(hard ? "SIGKILL" : "SIGTERM");
-      await exited;
-    },
-    async restart() {
-      if (child) throw new Error("redis-server is still running");
-      child = await launch(port, dir, extraArgs);
-    },
+    ...restartable("redis-server", child, () => launch(port, dir, extraArgs)),
   };
 }

@@ -3,12 +3,13 @@
  * host key, one authorised client key, listening on 127.0.0.1 and any extra 127.0.0.x
  * addresses asked for. The login user is the current user (root here).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { freePort, waitFor } from "./ports.ts";
+import { spawnTracked, stopChild } from "./process.ts";
 import { makeKey, type TestKey } from "./ssh-keys.ts";
 import { tempDir } from "./tmp.ts";
 
@@ -31,11 +32,6 @@ export interface TestSshd {
   logTail(): string;
   stop(): Promise<void>;
 }
-
-const live = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const p of live) p.kill("SIGKILL");
-});
 
 async function canConnect(host: string, port: number): Promise<boolean> {
   return await new Promise((resolve) => {
@@ -83,23 +79,16 @@ export async function startSshd(extraAddresses: readonly string[] = []): Promise
         "",
       ].join("\n"),
     );
-    const child = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
-    live.add(child);
-    child.once("exit", () => live.delete(child));
+    const child = spawnTracked(SSHD, ["-D", "-e", "-f", config], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     child.stderr?.on("data", (d: Buffer) => {
       tail = (tail + d.toString("utf8")).slice(-LOG_TAIL);
     });
     children.push(child);
   }
   const stopAll = async () => {
-    await Promise.all(
-      children.map(async (c) => {
-        if (c.exitCode !== null || c.signalCode !== null) return;
-        const exited = new Promise((r) => c.once("exit", r));
-        c.kill("SIGTERM");
-        await exited;
-      }),
-    );
+    await Promise.all(children.map((c) => stopChild(c, "SIGTERM")));
   };
   try {
     await waitFor(`sshd on port ${port}`, async () => {

@@ -4,6 +4,7 @@
  */
 import type { NodeInfo } from "../../../executors/fleet/types.ts";
 import { html, type SafeHtml } from "./html.ts";
+import { filterControls, sortableTable } from "./table.ts";
 import { ago } from "./time.ts";
 
 const MS_PER_SECOND = 1_000;
@@ -53,38 +54,15 @@ export function fleetContent(
         ${staleAfterSeconds} s)${scope.length > 0 ? ` · limited to ${scope.join(" ")}` : ""}
       </p>
     </section>
-    <section class="controls">
-      <input
-        type="search"
-        id="filter-text"
-        placeholder="filter hosts, facts, fingerprints"
-        aria-label="filter"
-      />
-      <select id="filter-status" aria-label="status">
-        <option value="all">all</option>
-        <option value="stale">stale</option>
-        <option value="live">live</option>
-      </select>
-    </section>
-    <table class="grid sortable" id="nodes">
-      <thead>
-        <tr>
-          <th data-col="0">host</th>
-          <th data-col="1">state</th>
-          <th data-col="2">facts</th>
-          <th data-col="3">last heartbeat</th>
-          <th data-col="4">key fingerprint</th>
-          <th data-col="5">version</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          rows.length > 0
-            ? rows
-            : html`<tr>
-                <td colspan="6" class="empty">no nodes registered</td>
-              </tr>`
-        }
-      </tbody>
-    </table>`;
+    ${filterControls("filter hosts, facts, fingerprints", [
+      ["all", "all"],
+      ["stale", "stale"],
+      ["live", "live"],
+    ])}
+    ${sortableTable(
+      "nodes",
+      ["host", "state", "facts", "last heartbeat", "key fingerprint", "version"],
+      rows,
+      "no nodes registered",
+    )}`;
 }

@@ -4,19 +4,19 @@
  */
 import type { JobRecord } from "../../../bot/jobs/types.ts";
 import { html, type SafeHtml } from "./html.ts";
+import { filterControls, type FilterChoice } from "./table.ts";
 
 /** Status filter choices of the host table. */
-export const HOST_FILTERS = [
+const HOST_FILTERS: readonly FilterChoice[] = [
   ["all", "all"],
   ["failed", "failed (not ok)"],
   ["silent", "silent (no ack / no result)"],
   ["pending", "pending"],
   ["ok", "ok"],
-] as const;
+];
 
 /** The job page's content for `job`. */
 export function jobContent(job: JobRecord): SafeHtml {
-  const options = HOST_FILTERS.map(([v, label]) => html`<option value="${v}">${label}</option>`);
   return html`<section class="summary" id="job" data-job-id="${job.id}">
       <h1><code>${job.text}</code></h1>
       <p class="meta">
@@ -31,18 +31,7 @@ export function jobContent(job: JobRecord): SafeHtml {
       </div>
       <p id="job-live" class="live"></p>
     </section>
-    <section class="controls">
-      <input
-        type="search"
-        id="filter-text"
-        placeholder="filter hosts or output"
-        aria-label="filter"
-      />
-      <select id="filter-status" aria-label="status">
-        ${options}
-      </select>
-      <span id="shown"></span>
-    </section>
+    ${filterControls("filter hosts or output", HOST_FILTERS, html`<span id="shown"></span>`)}
     <table class="grid" id="hosts">
       <thead>
         <tr>

@@ -3,6 +3,7 @@
  */
 import type { JobRecord } from "../../../bot/jobs/types.ts";
 import { html, type SafeHtml } from "./html.ts";
+import { filterControls, sortableTable } from "./table.ts";
 import { ago, span } from "./time.ts";
 
 function duration(job: JobRecord, now: number): string {
@@ -29,35 +30,16 @@ export function jobsContent(jobs: readonly JobRecord[], now: number): SafeHtml {
       <h1>Jobs</h1>
       <p>${jobs.length} recent</p>
     </section>
-    <section class="controls">
-      <input type="search" id="filter-text" placeholder="filter jobs" aria-label="filter" />
-      <select id="filter-status" aria-label="status">
-        <option value="all">all</option>
-        <option value="running">running</option>
-        <option value="succeeded">succeeded</option>
-        <option value="failed">failed</option>
-      </select>
-    </section>
-    <table class="grid sortable" id="jobs">
-      <thead>
-        <tr>
-          <th data-col="0">job</th>
-          <th data-col="1">state</th>
-          <th data-col="2">command</th>
-          <th data-col="3">by</th>
-          <th data-col="4">via</th>
-          <th data-col="5">started</th>
-          <th data-col="6">took</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${
-          rows.length > 0
-            ? rows
-            : html`<tr>
-                <td colspan="7" class="empty">no jobs yet</td>
-              </tr>`
-        }
-      </tbody>
-    </table>`;
+    ${filterControls("filter jobs", [
+      ["all", "all"],
+      ["running", "running"],
+      ["succeeded", "succeeded"],
+      ["failed", "failed"],
+    ])}
+    ${sortableTable(
+      "jobs",
+      ["job", "state", "command", "by", "via", "started", "took"],
+      rows,
+      "no jobs yet",
+    )}`;
 }

@@ -86,14 +86,19 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
     session: hasSession(c),
   });
 
-  /** The job when `p` may see it: the `job` grant, or their own job. */
-  const visibleJob = async (c: Context, p: Principal, id: string) => {
+  /**
+   * Job `id` and the allowed caller, when they may see it: the `job` grant, or their own job;
+   * otherwise the response refusing them.
+   */
+  const visibleJob = async (c: Context, id: string) => {
+    const p = gate(c, id);
+    if (p instanceof Response) return p;
     const job = JOB_ID_PATTERN.test(id) ? await deps.jobs.get(id) : undefined;
     if (!job) return notFoundPage(c, `No job ${id.slice(0, 40)}; jobs expire after a while.`, p.id);
     const permitted = access.permit(p, ["job", id]);
     const own = p.id !== ANONYMOUS_ID && job.principal === p.id;
     if (typeof permitted === "string" && !own) return forbiddenPage(c, p.id, permitted);
-    return job;
+    return { p, job };
   };
 
   return (app) => {
@@ -140,10 +145,9 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
 
     app.get("/ui/jobs/:id", async (c) => {
       const id = c.req.param("id");
-      const p = gate(c, id);
-      if (p instanceof Response) return p;
-      const job = await visibleJob(c, p, id);
-      if (job instanceof Response) return job;
+      const seen = await visibleJob(c, id);
+      if (seen instanceof Response) return seen;
+      const { p, job } = seen;
       const link = c.req.query("t");
       if (link !== undefined) {
         const v = verifyToken(deps.secret, "job", id, link, deps.now());
@@ -163,10 +167,8 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
 
     app.get("/ui/jobs/:id/events", async (c) => {
       const id = c.req.param("id");
-      const p = gate(c, id);
-      if (p instanceof Response) return p;
-      const job = await visibleJob(c, p, id);
-      if (job instanceof Response) return job;
+      const seen = await visibleJob(c, id);
+      if (seen instanceof Response) return seen;
       securityHeaders(c);
       return jobStream(c, id, deps.jobs, deps.hub, deps.timing, deps.streams);
     });

@@ -8,13 +8,10 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { CommandHandler, Principal } from "../../bot/contract.ts";
 import { errorMessage } from "../../lib/errors.ts";
-import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
 import { answerRequest } from "./dialog.ts";
-import type { CommandRisk } from "./dialog.ts";
-import type { VoiceOptions } from "./options.ts";
+import type { DialogDeps } from "./dialog.ts";
 import type { VoiceEnvelope } from "./request.ts";
 import { say } from "./response.ts";
 import type { VoiceResponse } from "./response.ts";
@@ -32,15 +29,7 @@ const HTTP_TOO_LARGE = 413;
 const MIN_RUN_MS = 100;
 
 /** What the webhook needs; side effects (trust store, fetcher, clock) are injectable. */
-export interface AlexaRoutesDeps {
-  readonly options: VoiceOptions;
-  readonly handler: CommandHandler;
-  readonly resolvePrincipal: (ids: {
-    applicationId: string;
-    userId: string;
-  }) => Principal | undefined;
-  readonly commandRisk: (commandText: string) => CommandRisk | undefined;
-  readonly log: Logger;
+export interface AlexaRoutesDeps extends Omit<DialogDeps, "intents"> {
   readonly metrics: MetricsRegistry;
   /** PEM trusted roots; default: read `options.trustedRootsFile`. */
   readonly trustedRootsPem?: string;
@@ -74,7 +63,7 @@ export function createAlexaRoutes(deps: AlexaRoutesDeps): Hono {
     "commodore_voice_answer_seconds",
     "Time to answer a verified voice request",
   );
-  const dialogDeps = {
+  const dialogDeps: DialogDeps = {
     options,
     handler: deps.handler,
     resolvePrincipal: deps.resolvePrincipal,

@@ -10,7 +10,7 @@ import type { BotSink, CommandHandler, Invocation, Principal } from "../../bot/c
 import type { FleetResult, HostResult } from "../../executors/fleet/types.ts";
 import { createLogger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
-import type { CommandRisk } from "../../transports/voice/dialog.ts";
+import type { Risk } from "../../bot/commands/types.ts";
 import { parseVoiceOptions } from "../../transports/voice/options.ts";
 import { createAlexaRoutes } from "../../transports/voice/routes.ts";
 import { freePort } from "../harness/ports.ts";
@@ -97,7 +97,7 @@ export class FakeBot implements CommandHandler {
 }
 
 /** Classifies like the bot's registry: uptime/ping read, restart change, reboot dangerous. */
-export function commandRisk(text: string): CommandRisk | undefined {
+export function commandRisk(text: string): Risk | undefined {
   const provider = /^fleet (\S+)/.exec(text)?.[1];
   if (provider === "uptime" || provider === "ping") return "read";
   if (provider === "restart") return "change";

@@ -5,6 +5,7 @@
  * the pending command in the session, and runs it only when the intent comes back `CONFIRMED`
  * for the same command.
  */
+import type { Risk } from "../../bot/commands/types.ts";
 import type { CommandHandler, Invocation, Principal } from "../../bot/contract.ts";
 import type { Counter } from "../../lib/metrics.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -16,9 +17,6 @@ import type { VoiceEnvelope, VoiceIntent } from "./request.ts";
 import { confirmIntent, say, silence } from "./response.ts";
 import type { VoiceResponse } from "./response.ts";
 import { runWithDeadline } from "./run.ts";
-
-/** How much a command can change the world, as the bot's registry classifies it. */
-export type CommandRisk = "read" | "change" | "dangerous";
 
 /** Session attribute holding the command awaiting confirmation. */
 export const PENDING_COMMAND = "commodorePendingCommand";
@@ -32,8 +30,8 @@ export interface DialogDeps {
     applicationId: string;
     userId: string;
   }) => Principal | undefined;
-  /** Risk of command text; undefined when the text is not a valid command. */
-  readonly commandRisk: (commandText: string) => CommandRisk | undefined;
+  /** Risk of command text, as the bot's registry classifies it; undefined when not a command. */
+  readonly commandRisk: (commandText: string) => Risk | undefined;
   readonly log: Logger;
   /** Counts intents by intent name and outcome. */
   readonly intents: Counter;

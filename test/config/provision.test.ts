@@ -4,39 +4,11 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { ConfigError } from "../../config/errors.ts";
+import { readFileSync } from "node:fs";
 import { loadConfig } from "../../config/load.ts";
-import { tempDir } from "../harness/tmp.ts";
+import { configLoader, problems, uncomment } from "./helpers.ts";
 
-const dir = tempDir("commodore-config-provision-");
-
-function load(name: string, text: string) {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return loadConfig({ file: path, env: {} });
-}
-
-function problems(name: string, text: string): string[] {
-  try {
-    load(name, text);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.problems.map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`);
-  }
-  assert.fail("expected a ConfigError");
-}
-
-/** Removes "# " from the block that starts at the line `# <section>:` (up to a blank line). */
-function uncomment(text: string, section: string): string {
-  const lines = text.split("\n");
-  const start = lines.indexOf(`# ${section}:`);
-  assert.ok(start >= 0, `the example has a commented ${section} section`);
-  for (let i = start; i < lines.length && lines[i] !== ""; i++)
-    lines[i] = (lines[i] ?? "").replace(/^# /, "");
-  return lines.join("\n");
-}
+const load = configLoader("commodore-config-provision-");
 
 const BASE = [
   "provision:",
@@ -62,9 +34,8 @@ describe("provision section of the configuration", () => {
   });
 
   test("notices only go to channels the bot joins", () => {
-    const lines = problems(
-      "notices.yaml",
-      [...BASE, '  notices: { channels: ["#nowhere"] }', ""].join("\n"),
+    const lines = problems(() =>
+      load("notices.yaml", [...BASE, '  notices: { channels: ["#nowhere"] }', ""].join("\n")),
     );
     assert.deepEqual(lines, [
       'provision.notices.channels[0]: expected a channel listed in irc.channels (the bot only speaks where it joined), found "#nowhere" (a string)',
@@ -84,15 +55,17 @@ describe("provision section of the configuration", () => {
   });
 
   test("callbacks need the HTTP server; bad fields name path, expectation and value", () => {
-    const lines = problems(
-      "callback.yaml",
-      [
-        ...BASE,
-        "  callback: { playbooks: { web: { hostConfigKeyEnv: WEB_KEY } } }",
-        "  firstBoot: { pollMs: 0, map: { web: ../etc/passwd } }",
-        "http: { enabled: false }",
-        "",
-      ].join("\n"),
+    const lines = problems(() =>
+      load(
+        "callback.yaml",
+        [
+          ...BASE,
+          "  callback: { playbooks: { web: { hostConfigKeyEnv: WEB_KEY } } }",
+          "  firstBoot: { pollMs: 0, map: { web: ../etc/passwd } }",
+          "http: { enabled: false }",
+          "",
+        ].join("\n"),
+      ),
     );
     const text = lines.join("\n");
     assert.match(text, /^provision\.firstBoot\.pollMs: expected .*1.*, found 0/m);

@@ -4,41 +4,13 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { loadConfig } from "../../config/load.ts";
-import { ConfigError } from "../../config/errors.ts";
 import { configSchema } from "../../config/schema.ts";
 import { jobLinks, publicBaseUrl } from "../../bot/runtime/job-links.ts";
-import { tempDir } from "../harness/tmp.ts";
+import { configLoader, problems, uncomment } from "./helpers.ts";
 
-const dir = tempDir("commodore-config-transports-");
-
-function load(name: string, text: string) {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return loadConfig({ file: path, env: {} });
-}
-
-function problems(f: () => unknown): string[] {
-  try {
-    f();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.problems.map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`);
-  }
-  assert.fail("expected a ConfigError");
-}
-
-/** Removes "# " from the block that starts at the line `# <section>:` (up to a blank line). */
-function uncomment(text: string, section: string): string {
-  const lines = text.split("\n");
-  const start = lines.indexOf(`# ${section}:`);
-  assert.ok(start >= 0, `the example has a commented ${section} section`);
-  for (let i = start; i < lines.length && lines[i] !== ""; i++)
-    lines[i] = (lines[i] ?? "").replace(/^# /, "");
-  return lines.join("\n");
-}
+const load = configLoader("commodore-config-transports-");
 
 describe("transport sections of the configuration", () => {
   test("the commented irc and voice examples are valid once enabled", () => {

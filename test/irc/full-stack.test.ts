@@ -14,9 +14,8 @@ import { connectIrcClient, type TestIrcClient } from "../harness/irc-client.ts";
 import { startIrcd, type TestIrcd } from "../harness/ngircd.ts";
 import { waitFor } from "../harness/ports.ts";
 import { tempDir } from "../harness/tmp.ts";
+import { BOT, CHANNEL, ircSection } from "./world.ts";
 
-const CHANNEL = "#ops";
-const BOT = "commodore";
 const UPTIME = /^\d\d:\d\d:\d\d up .*load average: [\d.]+, [\d.]+, [\d.]+$/;
 
 function rawConfig(fleet: TestFleet, ircd: TestIrcd): Record<string, unknown> {
@@ -26,11 +25,7 @@ function rawConfig(fleet: TestFleet, ircd: TestIrcd): Record<string, unknown> {
     controller: { keyPath: fleet.controllerKey.privatePath, principal: "ops", ackTimeoutMs: 1_000 },
     http: { listen: "127.0.0.1:0" },
     irc: {
-      host: ircd.host,
-      port: ircd.port,
-      tls: { enabled: false },
-      nick: BOT,
-      channels: [{ name: CHANNEL }],
+      ...ircSection(ircd),
       reconnect: { baseMs: 100, capMs: 400 },
       progressIntervalMs: 500,
       maxChannelLines: 4,

@@ -16,6 +16,17 @@ export const CHANNEL = "#ops";
 /** The bot's configured nick. */
 export const BOT = "commodore";
 
+/** The bot's `irc` section for `ircd`: plain TCP, nick {@link BOT}, serving {@link CHANNEL}. */
+export function ircSection(ircd: TestIrcd) {
+  return {
+    host: ircd.host,
+    port: ircd.port,
+    tls: { enabled: false },
+    nick: BOT,
+    channels: [{ name: CHANNEL }],
+  };
+}
+
 /** Principals by nick; the user must come from loopback with a matching ident. */
 export function principalsByNick(...nicks: string[]): (user: IrcUser) => Principal | undefined {
   return (user) => {
@@ -61,11 +72,7 @@ export async function ircWorld(
     async startBot(handler, overrides = {}) {
       bot = new IrcTransport({
         options: parseIrcOptions({
-          host: ircd.host,
-          port: ircd.port,
-          tls: { enabled: false },
-          nick: BOT,
-          channels: [{ name: CHANNEL }],
+          ...ircSection(ircd),
           reconnect: { baseMs: 100, capMs: 400 },
           progressIntervalMs: 500,
           ...overrides,

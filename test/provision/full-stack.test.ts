@@ -13,11 +13,10 @@ import { startIrcd, type TestIrcd } from "../harness/ngircd.ts";
 import { waitFor } from "../harness/ports.ts";
 import { startProvisionStack, TOKENS, type ProvisionStack } from "../harness/provision-stack.ts";
 import { makeKey } from "../harness/ssh-keys.ts";
+import { BOT, CHANNEL, ircSection } from "../irc/world.ts";
 
-const CHANNEL = "#ops";
 const CALLBACK_KEY = "callback-key";
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-const BOT = "commodore";
 
 interface CommandBody {
   readonly ok?: boolean;
@@ -39,11 +38,7 @@ describe("provisioning in the running bot", () => {
     stack = await startProvisionStack({
       addresses: ["127.0.0.2", "127.0.0.3", "127.0.0.4"],
       irc: {
-        host: ircd.host,
-        port: ircd.port,
-        tls: { enabled: false },
-        nick: BOT,
-        channels: [{ name: CHANNEL }],
+        ...ircSection(ircd),
         flood: { burst: 10, perSecond: 5 },
       },
       provision: {

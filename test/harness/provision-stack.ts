@@ -12,6 +12,7 @@ import { configSchema } from "../../config/schema.ts";
 import { createAgent, type Agent } from "../../executors/fleet/agent/agent.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { startFleet, type TestFleet } from "./agents.ts";
+import { sshdProvisionInput } from "./provision-target.ts";
 import { startSshd, type TestSshd } from "./sshd.ts";
 import type { TestKey } from "./ssh-keys.ts";
 import { tempDir } from "./tmp.ts";
@@ -107,12 +108,7 @@ export async function startProvisionStack(options: StackOptions): Promise<Provis
     ],
     ...(options.irc === undefined ? {} : { irc: options.irc }),
     provision: {
-      playbookDir: dirs.playbooks,
-      logDir: dirs.logs,
-      workDir: dirs.work,
-      remoteUser: sshd.user,
-      privateKey: sshd.clientKey.privatePath,
-      sshPort: sshd.port,
+      ...sshdProvisionInput(dirs, sshd),
       retries: { max: 0 },
       ...options.provision,
     },

@@ -10,6 +10,7 @@ import {
   type ProvisionOptions,
   type ProvisionOptionsInput,
 } from "../../executors/provision/options.ts";
+import { sshdProvisionInput } from "../harness/provision-target.ts";
 import type { TestSshd } from "../harness/sshd.ts";
 import { tempDir } from "../harness/tmp.ts";
 
@@ -64,12 +65,7 @@ export function makeOptions(
   extra: Partial<ProvisionOptionsInput> = {},
 ): ProvisionOptions {
   return parseProvisionOptions({
-    playbookDir: dirs.playbooks,
-    logDir: dirs.logs,
-    workDir: dirs.work,
-    remoteUser: sshd.user,
-    privateKey: sshd.clientKey.privatePath,
-    sshPort: sshd.port,
+    ...sshdProvisionInput(dirs, sshd),
     extraVarsAllowList: ["out_dir", "flavour"],
     ...extra,
   });

@@ -14,15 +14,23 @@ export function fleetOk(summary: FleetSummary): boolean {
   );
 }
 
+/** The counts of hosts that did not end ok, when not zero: `["1 failed", "2 no ack"]`. */
+export function problemCounts(summary: FleetSummary): string[] {
+  const counts: readonly (readonly [number, string])[] = [
+    [summary.failed, "failed"],
+    [summary.noAck, "no ack"],
+    [summary.noResult, "no result"],
+    [summary.unexpected, "unexpected"],
+  ];
+  return counts.filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`);
+}
+
 /** `3/3 hosts ok in 12 ms`, followed by the counts that are not zero. */
 export function summaryLine(result: FleetResult): string {
   const s = result.summary;
   const total = Math.max(s.expected, s.ok + s.failed + s.noResult + s.noAck);
   const parts = [`${s.ok}/${total} hosts ok in ${Math.round(s.durationMs)} ms`];
-  if (s.failed > 0) parts.push(`${s.failed} failed`);
-  if (s.noAck > 0) parts.push(`${s.noAck} no ack`);
-  if (s.noResult > 0) parts.push(`${s.noResult} no result`);
-  if (s.unexpected > 0) parts.push(`${s.unexpected} unexpected`);
+  parts.push(...problemCounts(s));
   if ((s.skipped ?? 0) > 0)
     parts.push(
       `${s.skipped} not started${result.stoppedReason ? ` (${result.stoppedReason})` : ""}`,

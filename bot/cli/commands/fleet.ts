@@ -15,6 +15,7 @@ import type {
   HostResult,
 } from "../../../executors/fleet/types.ts";
 import { parseAmount } from "../../commands/options.ts";
+import { problemCounts } from "../../format/fleet.ts";
 import { parseWhere, parseWhereTerm, type WhereClause } from "../../commands/where.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
@@ -131,18 +132,13 @@ function hostLine(h: HostResult): string {
 }
 
 /** The summary line, e.g. `3/3 hosts ok in 12 ms` (with the non-ok counts appended). */
-export function summaryLine(r: FleetResult): string {
+function summaryLine(r: FleetResult): string {
   const s = r.summary;
   const extra = [
-    [s.failed, "failed"],
-    [s.noAck, "no ack"],
-    [s.noResult, "no result"],
-    [s.unexpected, "unexpected"],
-    [s.noop, "noop"],
-  ]
-    .concat([[s.skipped ?? 0, "skipped"]])
-    .filter(([n]) => (n as number) > 0)
-    .map(([n, what]) => `${n} ${what}`);
+    ...problemCounts(s),
+    ...(s.noop > 0 ? [`${s.noop} noop`] : []),
+    ...((s.skipped ?? 0) > 0 ? [`${s.skipped} skipped`] : []),
+  ];
   return `${s.ok}/${s.expected} hosts ok in ${s.durationMs} ms${extra.length > 0 ? ` (${extra.join(", ")})` : ""}`;
 }
 

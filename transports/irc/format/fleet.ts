@@ -3,6 +3,7 @@
  * into ranges) and a summary line.
  */
 import type { FleetResult, HostResult } from "../../../executors/fleet/types.ts";
+import { problemCounts } from "../../../bot/format/fleet.ts";
 import { collapseRuns, naturalCompare } from "./hostnames.ts";
 
 /** Result lines plus the one-line summary used when the full text is too long for a channel. */
@@ -42,15 +43,7 @@ export function fleetSummary(result: FleetResult): string {
   const seconds = `${(s.durationMs / MS_PER_SECOND).toFixed(1)} s`;
   const noop = s.noop > 0 ? `, ${s.noop} did not match` : "";
   if (result.hosts.length === 0) return `${command}: no host answered${noop} (${seconds})`;
-  const parts = [
-    [s.ok, "ok"],
-    [s.failed, "failed"],
-    [s.noAck, "no ack"],
-    [s.noResult, "no result"],
-    [s.unexpected, "unexpected"],
-  ]
-    .filter(([n]) => Number(n) > 0)
-    .map(([n, label]) => `${n} ${label}`);
+  const parts = [...(s.ok > 0 ? [`${s.ok} ok`] : []), ...problemCounts(s)];
   return `${command} on ${plural(result.hosts.length, "host")}: ${parts.join(", ")}${noop} (${seconds})`;
 }
 

@@ -20,12 +20,12 @@ function capabilities(options: VoiceOptions): string[] {
 }
 
 /** Greeting for `LaunchRequest`; keeps the session open. */
-export function launchAnswer(options: VoiceOptions): VoiceResponse {
+function launchAnswer(options: VoiceOptions): VoiceResponse {
   return say(`${options.skillName} here. What would you like?`, { end: false, reprompt: REPROMPT });
 }
 
 /** Help: lists the configured intents; keeps the session open. */
-export function helpAnswer(options: VoiceOptions): VoiceResponse {
+function helpAnswer(options: VoiceOptions): VoiceResponse {
   const can = capabilities(options);
   const speech =
     can.length === 0

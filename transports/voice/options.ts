@@ -110,8 +110,6 @@ export const voiceOptionsSchema = z
 export type VoiceOptions = z.infer<typeof voiceOptionsSchema>;
 /** Validated options of one intent. */
 export type IntentOptions = z.infer<typeof intentOptionsSchema>;
-/** Validated options of one slot. */
-export type SlotOptions = z.infer<typeof slotOptionsSchema>;
 
 /** Validates raw `voice:` options; throws {@link OptionsError} naming the path, expectation and value. */
 export function parseVoiceOptions(raw: unknown): VoiceOptions {

@@ -8,7 +8,7 @@ export const DEFAULT_AUDIT_SHOWN = 10;
 export const MAX_AUDIT_SHOWN = 200;
 
 /** One human line per entry. */
-export function auditLine(e: AuditEntry): string {
+function auditLine(e: AuditEntry): string {
   const job = e.jobId === undefined ? "" : ` ${e.jobId}`;
   const code = e.code === undefined ? "" : ` ${e.code}`;
   return `${e.time} ${e.principal}@${e.transport} ${e.outcome}${code}${job}: ${e.text}`;

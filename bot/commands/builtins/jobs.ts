@@ -12,7 +12,7 @@ export const DEFAULT_JOBS_LISTED = 10;
 export const MAX_JOBS_LISTED = 100;
 
 /** `j3fa9c01b7e42 succeeded fleet uptime (alice via http, 2026-…)` */
-export function jobLine(job: JobRecord): string {
+function jobLine(job: JobRecord): string {
   return `${job.id} ${job.state} ${job.text} (${job.principal} via ${job.transport}, ${job.createdAt})`;
 }
 

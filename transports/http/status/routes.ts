@@ -28,7 +28,7 @@ import { sessionRoutes } from "./session.ts";
 import { jobStream, type StreamTiming } from "./stream.ts";
 
 /** Jobs the list shows. */
-export const JOBS_SHOWN = 100;
+const JOBS_SHOWN = 100;
 const MS_PER_SECOND = 1_000;
 
 /** What the routes need. */

@@ -23,7 +23,7 @@ export interface SessionDeps {
 }
 
 /** True when the browser says the request came from another site. */
-export function crossSite(c: Context, publicUrl: string | undefined): boolean {
+function crossSite(c: Context, publicUrl: string | undefined): boolean {
   const fetchSite = c.req.header("sec-fetch-site");
   if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") return true;
   const origin = c.req.header("origin");

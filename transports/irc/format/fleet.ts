@@ -37,7 +37,7 @@ function plural(n: number, word: string): string {
 }
 
 /** The summary line, e.g. `uptime on 5 hosts: 4 ok, 1 failed (1.2 s)`. */
-export function fleetSummary(result: FleetResult): string {
+function fleetSummary(result: FleetResult): string {
   const s = result.summary;
   const command = [result.provider, ...result.args].join(" ");
   const seconds = `${(s.durationMs / MS_PER_SECOND).toFixed(1)} s`;

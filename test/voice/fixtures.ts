@@ -16,10 +16,15 @@ import { createAlexaRoutes } from "../../transports/voice/routes.ts";
 import { freePort } from "../harness/ports.ts";
 import type { TestPki } from "../harness/test-ca.ts";
 
+/** The skill's application id the tests configure. */
 export const APP_ID = "amzn1.ask.skill.test-commodore";
+/** An account with the ops role. */
 export const ALICE: Principal = { id: "alice", roles: ["ops"], display: "voice:alice" };
+/** A second account that may only read. */
 export const GUEST: Principal = { id: "voice", roles: ["viewer"], display: "voice:guest" };
+/** The assistant's user id of {@link ALICE}. */
 export const ALICE_USER = "amzn1.ask.account.ALICE";
+/** The assistant's user id of {@link GUEST}. */
 export const GUEST_USER = "amzn1.ask.account.GUEST";
 
 /** A host result as the fleet executor reports it. */

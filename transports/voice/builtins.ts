@@ -7,10 +7,10 @@ import { say, silence } from "./response.ts";
 import type { VoiceResponse } from "./response.ts";
 
 /** Built-in intent names. */
-export const HELP_INTENT = "AMAZON.HelpIntent";
-export const STOP_INTENT = "AMAZON.StopIntent";
-export const CANCEL_INTENT = "AMAZON.CancelIntent";
-export const FALLBACK_INTENT = "AMAZON.FallbackIntent";
+const HELP_INTENT = "AMAZON.HelpIntent";
+const STOP_INTENT = "AMAZON.StopIntent";
+const CANCEL_INTENT = "AMAZON.CancelIntent";
+const FALLBACK_INTENT = "AMAZON.FallbackIntent";
 
 const REPROMPT = "What would you like? Say help to hear what I can do.";
 

@@ -16,6 +16,7 @@ import { signerLine } from "../executors/fleet/keygen.ts";
 import { parseAllowedSigners } from "../executors/fleet/protocol/allowed-signers.ts";
 import type { PayloadSigner, PayloadVerifier } from "../executors/fleet/protocol/auth.ts";
 import { parsePrivateKey, type PrivateKeyInfo } from "../executors/fleet/protocol/keys.ts";
+import { createBus, type PubSubBus } from "../lib/redis/bus.ts";
 
 /** With or without cryptography. */
 export type Mode = "signed" | "floor";
@@ -71,24 +72,24 @@ export async function startSimFleet(
 ): Promise<SimFleet> {
   const connections: Redis[] = [];
   const agents: Agent[] = [];
+  const buses: PubSubBus[] = [];
   let pub: Redis | undefined;
-  let sub: Redis | undefined;
+  let bus: PubSubBus | undefined;
   for (const [i, key] of keys.entries()) {
     if (i % AGENTS_PER_CONNECTION === 0) {
       pub = new Redis(url);
-      sub = new Redis(url);
-      sub.setMaxListeners(0);
-      for (const c of [pub, sub])
-        c.on("error", (err: Error) => process.stderr.write(`bench redis error: ${err.message}\n`));
-      connections.push(pub, sub);
+      pub.on("error", (err: Error) => process.stderr.write(`bench redis error: ${err.message}\n`));
+      bus = createBus(pub);
+      connections.push(pub);
+      buses.push(bus);
     }
-    if (!pub || !sub) throw new Error("no connection");
+    if (!pub || !bus) throw new Error("no connection");
     const agent = createAgent({
       prefix,
       hostname: `sim${String(i).padStart(4, "0")}`,
       facts: { role: i % 2 === 0 ? "web" : "db" },
       redis: pub,
-      subscriber: sub,
+      bus,
       security: agentSecurity(mode, key, controller),
       concurrency: 4,
     });
@@ -99,6 +100,7 @@ export async function startSimFleet(
     agents,
     async stop() {
       await Promise.all(agents.map((a) => a.stop()));
+      await Promise.all(buses.map((b) => b.close()));
       for (const c of connections) c.disconnect();
     },
   };

@@ -16,6 +16,7 @@ import { OptionsError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
 import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
+import { createBus } from "../../lib/redis/bus.ts";
 import { parseListen, type Config } from "../../config/schema.ts";
 import { createStatus, type JobLink } from "../../transports/http/status/index.ts";
 import { HttpTransport } from "../../transports/http/transport.ts";
@@ -107,12 +108,12 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     let agent: Agent | undefined;
     if (config.agent?.local === true) {
       const { local: _local, hostKeyPath, allowedSignersPath, ...agentOptions } = config.agent;
-      const subscriber = redis.duplicate();
-      stops.push(() => closeRedis(subscriber));
+      const bus = createBus(redis);
+      stops.push(() => bus.close());
       agent = createAgent({
         ...agentOptions,
         redis,
-        subscriber,
+        bus,
         redisUrl,
         prefix,
         hostKeyPath: hostKeyPath ?? keys.hostKey.privatePath,

@@ -4,7 +4,7 @@
  * Verified registrations are cached by their exact text, so unchanged entries cost no
  * cryptography on the next read; expired entries are pruned from the index.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadVerifier } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
 import { openEnvelope } from "../protocol/envelope.ts";
@@ -21,7 +21,7 @@ export class RegistryReader {
   private readonly verified = new Map<string, { raw: string; node: NodeInfo }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly names: FleetNames,
     private readonly pins: PinStore,
     private readonly verifier: PayloadVerifier,

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { agentOptionsSchema, controllerOptionsSchema } from "../executors/fleet/options.ts";
 import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
 import { statusOptionsSchema } from "../transports/http/status/options.ts";
+import { checkTopology, redisTopologyFields } from "../lib/redis/options.ts";
 
 const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 const RISKS = ["read", "change", "dangerous"] as const;
@@ -46,8 +47,10 @@ const redisSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, "a key prefix such as commodore (letters, digits, _ . -)")
       .default(DEFAULT_PREFIX),
+    ...redisTopologyFields,
   })
-  .strict();
+  .strict()
+  .superRefine(checkTopology);
 
 const grantSchema = z
   .object({

@@ -7,8 +7,13 @@
  * Subscriptions use their own connection (a duplicate of the command client), which ioredis
  * resubscribes after every reconnect. When that connection drops, `onInterrupted` listeners
  * run: messages published meanwhile are lost, so callers waiting for replies must give up.
+ *
+ * A first subscription waits for the connection to be ready: a SUBSCRIBE written during the
+ * handshake can put the connection into subscriber mode before ioredis's INFO ready check,
+ * which then fails and drops the connection.
  */
 import type { Cluster, Redis } from "ioredis";
+import { waitReady } from "../redis.ts";
 import { isCluster, type RedisClient } from "./client.ts";
 
 /** Receives one message of a subscribed channel. */
@@ -38,8 +43,11 @@ function subscriberFor(client: RedisClient): RedisClient {
     : (client as Redis).duplicate();
 }
 
-/** Creates a bus publishing through `client` and subscribing on a duplicate of it. */
-export function createBus(client: RedisClient): PubSubBus {
+/**
+ * Creates a bus publishing through `client` and subscribing on a duplicate of it; `where`
+ * names the server in errors (never with credentials).
+ */
+export function createBus(client: RedisClient, where = "the configured server"): PubSubBus {
   const sharded = isCluster(client);
   const sub = subscriberFor(client);
   const handlers = new Map<string, Set<BusHandler>>();
@@ -77,7 +85,9 @@ export function createBus(client: RedisClient): PubSubBus {
         handlers.set(channel, set);
       }
       set.add(handler);
-      if (first) await (sharded ? sub.ssubscribe(channel) : sub.subscribe(channel));
+      if (!first) return;
+      if (sub.status !== "ready") await waitReady(sub, where);
+      await (sharded ? sub.ssubscribe(channel) : sub.subscribe(channel));
     },
     async unsubscribe(channel, handler) {
       const set = handlers.get(channel);

@@ -73,7 +73,7 @@ export interface RedisTopologyConfig {
 
 /** Cross-field check for the `redis` section: the chosen mode has its settings. */
 export function checkTopology(
-  r: RedisTopologyConfig & { url?: string },
+  r: RedisTopologyConfig & { readonly url?: string | undefined },
   ctx: z.RefinementCtx,
 ): void {
   const need = (path: string, message: string) =>

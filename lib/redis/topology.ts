@@ -53,11 +53,11 @@ export interface RedisTopology {
 
 const list = (nodes: readonly HostPort[]) => nodes.map((n) => `${n.host}:${n.port}`).join(",");
 
-/** A credential-free description of where the topology points. */
+/** Where the topology points, as a credential-free URL that {@link ../redis/url.ts} parses. */
 export function describeTopology(o: Pick<TopologyOptions, "topology" | "url">): string {
   const t = o.topology;
   if (t.mode === "sentinel" && t.sentinel)
-    return `sentinel://${t.sentinel.name}@${list(t.sentinel.nodes)}`;
+    return `sentinel://${list(t.sentinel.nodes)}/${t.sentinel.name}`;
   if (t.mode === "cluster" && t.cluster) return `cluster://${list(t.cluster.nodes)}`;
   return redactUrlCredentials(o.url ?? "");
 }
@@ -156,8 +156,8 @@ export function connectClient(o: TopologyOptions): RedisClient {
 /** Connects the command client and its pub/sub bus. */
 export function connectTopology(o: TopologyOptions): RedisTopology {
   const command = connectClient(o);
-  const bus = createBus(command);
   const describe = describeTopology(o);
+  const bus = createBus(command, describe);
   return {
     mode: o.topology.mode,
     command,

@@ -3,8 +3,11 @@
  * pub/sub bus for it:
  *
  * - `single`: one server from `redis.url` (see {@link connectRedis}).
- * - `sentinel`: ioredis asks the Sentinels for the current primary, follows `+switch-master`
- *   and reconnects to the promoted replica after a failover.
+ * - `sentinel`: ioredis asks the Sentinels for the current primary on every (re)connect. A
+ *   failover drops the connections (the old primary dies or is demoted, which closes its
+ *   clients), so the next connect reaches the promoted replica. ioredis's `failoverDetector`
+ *   is left off: its disconnect on `+switch-master` can race a connect in progress and leave
+ *   the client closed for good (seen in this repository's Sentinel tests).
  * - `cluster`: an ioredis Cluster client with sharded subscribers (SSUBSCRIBE per shard).
  *
  * Every mode reconnects with the same capped, jittered backoff and never logs passwords.
@@ -87,7 +90,6 @@ function logStates(client: RedisClient, logger: Logger, where: string, name: str
   client.on("error", (err: Error) =>
     log.warn("redis error", { error: redactUrlCredentials(err.message) }),
   );
-  client.on("+switch-master", () => log.info("redis sentinel switched primary"));
 }
 
 /** Opens the command client for the configured topology (connecting in the background). */
@@ -128,7 +130,6 @@ export function connectClient(o: TopologyOptions): RedisClient {
       sentinels: t.sentinel.nodes.map((n) => ({ host: n.host, port: n.port })),
       name: t.sentinel.name,
       role: "master",
-      failoverDetector: true,
       sentinelRetryStrategy: (attempt) => reconnectDelay(attempt),
       ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
       ...(o.tls ? { enableTLSForSentinelMode: true, sentinelTLS: o.tls } : {}),

@@ -63,7 +63,11 @@ describe("Sentinel failover while idle", () => {
         (await registeredAt(primary, "www2")) > killedAt,
       RECOVERY_MS,
       100,
-    );
+    ).catch((err: unknown) => {
+      // The reconnect story is in the log; print it when recovery failed.
+      console.error(fleet.logLines.slice(-80).join("\n"));
+      throw err;
+    });
     // The agents' subscriptions come back with their connections; retry until they did.
     let result: FleetResult | undefined;
     await waitFor(
@@ -74,7 +78,10 @@ describe("Sentinel failover while idle", () => {
       },
       RECOVERY_MS,
       200,
-    );
+    ).catch((err: unknown) => {
+      console.error(fleet.logLines.slice(-80).join("\n"), JSON.stringify(result?.hosts));
+      throw err;
+    });
     assert.deepEqual(
       result?.hosts.map((h) => h.status),
       ["ok", "ok"],

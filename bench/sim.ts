@@ -78,6 +78,7 @@ export async function startSimFleet(
   for (const [i, key] of keys.entries()) {
     if (i % AGENTS_PER_CONNECTION === 0) {
       pub = new Redis(url);
+      pub.setMaxListeners(0);
       pub.on("error", (err: Error) => process.stderr.write(`bench redis error: ${err.message}\n`));
       bus = createBus(pub);
       connections.push(pub);

@@ -4,7 +4,6 @@
  * first boot fed from the fleet registry (verified, pinned registrations only), the knock
  * consumer, and one-line notices to the configured IRC channels.
  */
-import type { Redis } from "ioredis";
 import type { Config } from "../../config/schema.ts";
 import type { FleetExecutor } from "../../executors/fleet/controller/controller.ts";
 import { createFleetHostDirectory } from "../../executors/provision/fleet-hosts.ts";
@@ -13,6 +12,7 @@ import { createProvisioning } from "../../executors/provision/provisioning.ts";
 import { RegistrationWatcher } from "../../executors/provision/registrations.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import { remoteAddress } from "../../transports/http/auth.ts";
 import type { HttpApp } from "../../transports/http/context.ts";
 import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
@@ -25,7 +25,7 @@ export const PROVISION_CALLBACK_PATH = "/provision/callback";
 export interface RuntimeProvisioningDeps {
   readonly config: Config;
   /** The bot's command connection (provisioning never blocks or subscribes on it). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly fleet: Pick<FleetExecutor, "nodes">;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;

@@ -15,7 +15,9 @@ import { ensureKeys } from "../../executors/fleet/keygen.ts";
 import { OptionsError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
-import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
+import { closeRedis, waitReady } from "../../lib/redis.ts";
+import { createBus } from "../../lib/redis/bus.ts";
+import { connectClient, describeTopology } from "../../lib/redis/topology.ts";
 import { parseListen, type Config } from "../../config/schema.ts";
 import { createStatus, type JobLink } from "../../transports/http/status/index.ts";
 import { HttpTransport } from "../../transports/http/transport.ts";
@@ -92,19 +94,16 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
   try {
     let embeddedRedis: EmbeddedRedis | undefined;
     let redisUrl = config.redis.url;
-    if (redisUrl === undefined) {
+    if (redisUrl === undefined && config.redis.mode === "single") {
       embeddedRedis = await startEmbeddedRedis(join(stateDir, "redis"), env);
       stops.push(() => embeddedRedis?.stop() ?? Promise.resolve());
       redisUrl = embeddedRedis.url;
       logger.info("embedded redis-server started", { url: redisUrl, pid: embeddedRedis.pid });
     }
     const tls = redisTls(config);
-    const redis = connectRedis({
-      url: redisUrl,
-      name: "commodore-bot",
-      logger,
-      ...(tls ? { tls } : {}),
-    });
+    const topology = { topology: config.redis, url: redisUrl, tls, env };
+    redisUrl ??= describeTopology(topology);
+    const redis = connectClient({ ...topology, name: "commodore-bot", logger });
     stops.push(() => closeRedis(redis));
     await waitReady(redis, redisUrl);
 
@@ -115,12 +114,12 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     let agent: Agent | undefined;
     if (config.agent?.local === true) {
       const { local: _local, hostKeyPath, allowedSignersPath, ...agentOptions } = config.agent;
-      const subscriber = redis.duplicate();
-      stops.push(() => closeRedis(subscriber));
+      const bus = createBus(redis);
+      stops.push(() => bus.close());
       agent = createAgent({
         ...agentOptions,
         redis,
-        subscriber,
+        bus,
         redisUrl,
         prefix,
         hostKeyPath: hostKeyPath ?? keys.hostKey.privatePath,

@@ -25,7 +25,7 @@ export interface LeaderTerm {
 }
 
 /** Inputs of {@link leaderTransport}. */
-export interface LeaderTransportOptions {
+export interface LeaderTransportOptions<T extends Transport> {
   readonly redis: RedisClient;
   /** Key prefix without colon, e.g. `commodore`. */
   readonly prefix: string;
@@ -35,25 +35,30 @@ export interface LeaderTransportOptions {
   readonly logger: Logger;
   readonly metrics?: MetricsRegistry;
   /** Builds the transport for a new term. */
-  readonly create: (term: LeaderTerm) => Transport;
+  readonly create: (term: LeaderTerm) => T;
 }
 
 /** A transport that runs only while this replica leads. */
-export interface LeaderTransport {
+export interface LeaderTransport<T extends Transport = Transport> {
   /** True while this replica holds the lease. */
   readonly leader: boolean;
   /** The running transport, while leader. */
-  readonly transport: Transport | undefined;
-  /** Starts contending for the lease. */
-  start(): void;
+  readonly transport: T | undefined;
+  /**
+   * Starts contending for the lease; resolves once the first attempt is answered and, when it
+   * was won, the transport's own `start` has finished (or failed, which is logged).
+   */
+  start(): Promise<void>;
   /** Stops the transport and releases the lease. */
   stop(): Promise<void>;
 }
 
 /** Wraps a singleton transport in a lease. */
-export function leaderTransport(o: LeaderTransportOptions): LeaderTransport {
+export function leaderTransport<T extends Transport>(
+  o: LeaderTransportOptions<T>,
+): LeaderTransport<T> {
   const log = o.logger.child({ lease: o.name });
-  let current: Transport | undefined;
+  let current: T | undefined;
   let steps: Promise<void> = Promise.resolve();
   const enqueue = (what: string, step: () => Promise<void>) => {
     steps = steps.then(step).catch((err: unknown) => {
@@ -95,7 +100,10 @@ export function leaderTransport(o: LeaderTransportOptions): LeaderTransport {
     get transport() {
       return current;
     },
-    start: () => lease.start(),
+    async start() {
+      await lease.start();
+      await steps;
+    },
     async stop() {
       await lease.stop();
       halt();

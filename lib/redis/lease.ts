@@ -86,11 +86,15 @@ export class RedisLease {
     return this.held ? this.currentFence : undefined;
   }
 
-  /** Starts contending: tries at once, then renews (or retries) every `renewMs` at most. */
-  start(): void {
+  /**
+   * Starts contending: tries at once, then renews (or retries) every `renewMs` at most.
+   * Resolves once the first attempt has been answered (or failed), so `held` tells whether
+   * this process won it.
+   */
+  async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    void this.tick();
+    await this.tick();
   }
 
   /** Stops contending and releases the lease if held. */

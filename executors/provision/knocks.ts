@@ -25,7 +25,10 @@ export interface Knock {
 export const DEFAULT_KNOCK_POLL_MS = 250;
 const MAX_KNOCK_BYTES = 1_024;
 
-/** The list knocks wait in, and the one they sit in while being handled. */
+/**
+ * The list knocks wait in, and the one they sit in while being handled (moved between with
+ * `LMOVE`, so both share the prefix's hash tag).
+ */
 export function knockKeys(prefix: string): { list: string; processing: string } {
   return { list: `${prefix}knocks`, processing: `${prefix}knocks:processing` };
 }

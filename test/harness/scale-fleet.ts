@@ -6,6 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAgent, type Agent } from "../../executors/fleet/agent/agent.ts";
+import { DEFAULT_ANY_SIGNER } from "../../executors/fleet/agent/authorization.ts";
 import {
   createFleetExecutor,
   type FleetExecutor,
@@ -61,6 +62,8 @@ export function scaleFleet(url: string, heartbeatMs = 10_000): ScaleFleet {
         heartbeatMs,
         logger: logger.child({ agent: hostname }),
         providers: providerRegistry(providers),
+        // Test providers are opened to every signer like the read-only built-ins.
+        authorization: { anySigner: [...DEFAULT_ANY_SIGNER, ...providers.map((p) => p.name)] },
       });
       await agent.start();
       agents.set(hostname, agent);

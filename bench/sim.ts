@@ -16,11 +16,12 @@ import { parseAllowedSigners } from "../executors/fleet/protocol/allowed-signers
 import type { PayloadSigner, PayloadVerifier } from "../executors/fleet/protocol/auth.ts";
 import { publicKeyFromBlob, type PrivateKeyInfo } from "../executors/fleet/protocol/keys.ts";
 import { sshString } from "../executors/fleet/protocol/wire.ts";
+import { createBus, type PubSubBus } from "../lib/redis/bus.ts";
 
 /** With or without cryptography. */
 export type Mode = "signed" | "floor";
 
-/** Agents sharing one publisher and one subscriber connection. */
+/** Agents sharing one publisher connection and the pub/sub bus over it. */
 const AGENTS_PER_CONNECTION = 50;
 
 /**
@@ -77,24 +78,25 @@ export async function startSimFleet(
 ): Promise<SimFleet> {
   const connections: Redis[] = [];
   const agents: Agent[] = [];
+  const buses: PubSubBus[] = [];
   let pub: Redis | undefined;
-  let sub: Redis | undefined;
+  let bus: PubSubBus | undefined;
   for (const [i, key] of keys.entries()) {
     if (i % AGENTS_PER_CONNECTION === 0) {
       pub = new Redis(url);
-      sub = new Redis(url);
-      sub.setMaxListeners(0);
-      for (const c of [pub, sub])
-        c.on("error", (err: Error) => process.stderr.write(`bench redis error: ${err.message}\n`));
-      connections.push(pub, sub);
+      pub.setMaxListeners(0);
+      pub.on("error", (err: Error) => process.stderr.write(`bench redis error: ${err.message}\n`));
+      bus = createBus(pub);
+      connections.push(pub);
+      buses.push(bus);
     }
-    if (!pub || !sub) throw new Error("no connection");
+    if (!pub || !bus) throw new Error("no connection");
     const agent = createAgent({
       prefix,
       hostname: `sim${String(first + i).padStart(4, "0")}`,
       facts: { role: (first + i) % 2 === 0 ? "web" : "db" },
       redis: pub,
-      subscriber: sub,
+      bus,
       security: agentSecurity(mode, key, controllerLine),
       concurrency: 4,
     });
@@ -105,6 +107,7 @@ export async function startSimFleet(
     agents,
     async stop() {
       await Promise.all(agents.map((a) => a.stop()));
+      await Promise.all(buses.map((b) => b.close()));
       for (const c of connections) c.disconnect();
     },
   };

@@ -2,7 +2,7 @@
  * Assembles a bot from validated configuration, a Redis connection and (optionally) a fleet
  * executor. Transports get the bot, the identity resolver and the policy from here.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../lib/redis/client.ts";
 import type { Logger } from "../lib/log.ts";
 import type { MetricsRegistry } from "../lib/metrics.ts";
 import type { Config } from "../config/schema.ts";
@@ -19,7 +19,7 @@ import type { ProvisionPort } from "./provision-port.ts";
 /** Inputs of {@link createBot}. */
 export interface CreateBotOptions {
   readonly config: Config;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   readonly fleet?: FleetPort;

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { agentOptionsSchema, controllerOptionsSchema } from "../executors/fleet/options.ts";
 import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
 import { provisionOptionsSchema } from "../executors/provision/options.ts";
+import { checkTopology, redisTopologyFields } from "../lib/redis/options.ts";
 import { statusOptionsSchema } from "../transports/http/status/options.ts";
 import { ircOptionsSchema } from "../transports/irc/options.ts";
 import { voiceOptionsSchema } from "../transports/voice/options.ts";
@@ -50,8 +51,10 @@ const redisSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, "a key prefix such as commodore (letters, digits, _ . -)")
       .default(DEFAULT_PREFIX),
+    ...redisTopologyFields,
   })
-  .strict();
+  .strict()
+  .superRefine(checkTopology);
 
 const grantSchema = z
   .object({

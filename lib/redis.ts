@@ -6,6 +6,7 @@
  * ever printing the password from the URL.
  */
 import { Redis, type RedisOptions } from "ioredis";
+import type { RedisClient } from "./redis/client.ts";
 import { OptionsError } from "./errors.ts";
 import { redactUrlCredentials, type Logger } from "./log.ts";
 
@@ -86,7 +87,7 @@ export function connectRedis(options: RedisConnectOptions): Redis {
 
 /** Resolves once the client is ready, or rejects after `timeoutMs` with an actionable error. */
 export async function waitReady(
-  client: Redis,
+  client: RedisClient,
   url: string,
   timeoutMs = COMMAND_TIMEOUT_MS,
 ): Promise<void> {
@@ -114,7 +115,7 @@ export async function waitReady(
 }
 
 /** Closes a client politely, falling back to disconnect when the server is gone. */
-export async function closeRedis(client: Redis): Promise<void> {
+export async function closeRedis(client: RedisClient): Promise<void> {
   if (client.status === "end") return;
   try {
     await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1_000))]);

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, type WriteStream, createWriteStream } from "node:fs";
 import { dirname } from "node:path";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { TransportName } from "../contract.ts";
 
@@ -40,7 +40,7 @@ export interface AuditEntry {
 export interface AuditLogOptions {
   /** Append-only file; created with its directory when missing. */
   readonly file?: string;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly streamKey: string;
   /** Approximate number of entries the stream keeps. */
   readonly streamMaxLen: number;

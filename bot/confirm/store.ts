@@ -3,7 +3,7 @@
  * (5 minutes by default) and can be used once.
  */
 import { randomInt } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import type { Principal, TransportName } from "../contract.ts";
 import type { ArgValues, OptionValues, Risk } from "../commands/types.ts";
 import type { FactCondition, FactFilter } from "../../executors/fleet/types.ts";
@@ -38,7 +38,7 @@ export interface PendingConfirmation {
 /** Stores pending confirmations. */
 export class ConfirmStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
   ) {}

@@ -2,15 +2,18 @@
  * Jobs kept in Redis for a configurable time, so `job <id>`, `jobs` and the HTTP job routes
  * work across a bot restart.
  *
- * Keys: `<prefix>job:<id>` (JSON, expires), `<prefix>job:<id>:events` (list, expires) and
- * `<prefix>jobs` (sorted set of ids by creation time, pruned as jobs expire).
+ * Keys: `<prefix>job:{<id>}` (JSON, expires), `<prefix>job:{<id>}:events` (list, expires) and
+ * `<prefix>jobs` (sorted set of ids by creation time, pruned as jobs expire). The `{<id>}` hash
+ * tag keeps one job's keys and channel in one Redis Cluster slot, so its MULTI blocks are
+ * valid there; the index is written on its own.
  *
  * Live updates: each appended event and the final state are also published on the pub/sub
  * channel {@link jobEventsChannel} (same name as the list key; channels and keys do not
  * collide), so any bot replica can stream a job another one runs.
  */
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import { isCluster, type RedisClient } from "../../lib/redis/client.ts";
 import type { BotEvent } from "../contract.ts";
 import type { JobEvent, JobLiveMessage, JobRecord, JobStore } from "./types.ts";
 
@@ -29,12 +32,12 @@ export const JOB_ID_PATTERN = /^j[0-9a-f]{12}$/;
 
 /** The pub/sub channel carrying a job's live {@link JobLiveMessage}s. */
 export function jobEventsChannel(prefix: string, id: string): string {
-  return `${prefix}job:${id}:events`;
+  return `${prefix}job:{${id}}:events`;
 }
 
 /** Options for {@link RedisJobStore}. */
 export interface RedisJobStoreOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Key prefix, e.g. `commodore:`. */
   readonly prefix: string;
   /** How long a job is kept after it was last touched. */
@@ -43,7 +46,7 @@ export interface RedisJobStoreOptions {
 
 /** {@link JobStore} on Redis. */
 export class RedisJobStore implements JobStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
   private readonly ttl: number;
 
@@ -54,15 +57,22 @@ export class RedisJobStore implements JobStore {
   }
 
   private key(id: string): string {
-    return `${this.prefix}job:${id}`;
+    return `${this.prefix}job:{${id}}`;
+  }
+
+  /** Queues a publish of `message` on the job's channel: sharded in a cluster, so it stays in the job's slot. */
+  private live(tx: ChainableCommander, id: string, message: JobLiveMessage): ChainableCommander {
+    const channel = jobEventsChannel(this.prefix, id);
+    const raw = JSON.stringify(message);
+    return isCluster(this.redis) ? tx.spublish(channel, raw) : tx.publish(channel, raw);
   }
 
   async create(job: JobRecord): Promise<void> {
     const index = `${this.prefix}jobs`;
     const now = Date.now();
+    await this.redis.set(this.key(job.id), JSON.stringify(job), "EX", this.ttl);
     await this.redis
       .multi()
-      .set(this.key(job.id), JSON.stringify(job), "EX", this.ttl)
       .zadd(index, now, job.id)
       .zremrangebyscore(index, "-inf", now - this.ttl * MS_PER_SECOND)
       .exec();
@@ -72,13 +82,12 @@ export class RedisJobStore implements JobStore {
     const key = `${this.key(id)}:events`;
     const entry: JobEvent = { at: new Date().toISOString(), event };
     const live: JobLiveMessage = { type: "event", entry };
-    await this.redis
+    const tx = this.redis
       .multi()
       .rpush(key, JSON.stringify(entry))
       .ltrim(key, -MAX_JOB_EVENTS, -1)
-      .expire(key, this.ttl)
-      .publish(jobEventsChannel(this.prefix, id), JSON.stringify(live))
-      .exec();
+      .expire(key, this.ttl);
+    await this.live(tx, id, live).exec();
   }
 
   async finish(
@@ -89,11 +98,8 @@ export class RedisJobStore implements JobStore {
     if (!job) return;
     const done: JobRecord = { ...job, ...outcome };
     const live: JobLiveMessage = { type: "finished", state: outcome.state };
-    await this.redis
-      .multi()
-      .set(this.key(id), JSON.stringify(done), "EX", this.ttl)
-      .publish(jobEventsChannel(this.prefix, id), JSON.stringify(live))
-      .exec();
+    const tx = this.redis.multi().set(this.key(id), JSON.stringify(done), "EX", this.ttl);
+    await this.live(tx, id, live).exec();
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -112,7 +118,8 @@ export class RedisJobStore implements JobStore {
     const index = `${this.prefix}jobs`;
     const ids = await this.redis.zrevrange(index, 0, limit - 1);
     if (ids.length === 0) return [];
-    const raws = await this.redis.mget(ids.map((id) => this.key(id)));
+    // One GET per job: each job's key lives in its own slot, so MGET would be cross-slot.
+    const raws = await Promise.all(ids.map((id) => this.redis.get(this.key(id))));
     const gone = ids.filter((_, i) => raws[i] === null);
     if (gone.length > 0) await this.redis.zrem(index, ...gone);
     return raws.flatMap((r) => (r === null ? [] : [JSON.parse(r) as JobRecord]));

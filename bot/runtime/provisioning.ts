@@ -4,19 +4,19 @@
  * first boot fed from the fleet registry (verified, pinned registrations only), the knock
  * consumer, and one-line notices to the configured IRC channels.
  */
-import type { Redis } from "ioredis";
 import type { Config } from "../../config/schema.ts";
 import type { FleetExecutor } from "../../executors/fleet/controller/controller.ts";
 import { createFleetHostDirectory } from "../../executors/provision/fleet-hosts.ts";
-import type { Notifier } from "../../executors/provision/notifier.ts";
 import { createProvisioning } from "../../executors/provision/provisioning.ts";
 import { RegistrationWatcher } from "../../executors/provision/registrations.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import { remoteAddress } from "../../transports/http/auth.ts";
 import type { HttpApp } from "../../transports/http/context.ts";
 import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
 import type { ProvisionPort } from "../provision-port.ts";
+import { leaseNotifier } from "./irc-notices.ts";
 
 /** Where the AWX-style callback is mounted on the HTTP app. */
 export const PROVISION_CALLBACK_PATH = "/provision/callback";
@@ -25,7 +25,7 @@ export const PROVISION_CALLBACK_PATH = "/provision/callback";
 export interface RuntimeProvisioningDeps {
   readonly config: Config;
   /** The bot's command connection (provisioning never blocks or subscribes on it). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly fleet: Pick<FleetExecutor, "nodes">;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
@@ -38,8 +38,11 @@ export interface RuntimeProvisioning {
   readonly port: ProvisionPort;
   /** Mounts the callback on the HTTP app (for `HttpDeps.routes`). */
   readonly routes: (app: HttpApp) => void;
-  /** Sends run notices to `provision.notices.channels` on this IRC transport from now on. */
-  attachIrc(irc: IrcTransport | undefined): void;
+  /**
+   * Sends run notices to `provision.notices.channels` on the transport `current` returns at
+   * send time (the IRC lease holder's); with none, the notice is dropped and counted.
+   */
+  attachIrc(current: () => IrcTransport | undefined): void;
   /** Recovers interrupted runs, starts workers, the knock consumer and first boot. */
   start(): Promise<void>;
   /** Stops first boot, knocks and workers; in-flight runs go back to the queue. */
@@ -53,13 +56,13 @@ export function createRuntimeProvisioning(
   const options = deps.config.provision;
   if (options === undefined) return undefined;
   const log = deps.logger.child({ component: "provisioning" });
-  let irc: IrcTransport | undefined;
-  const notifier: Notifier = {
-    notice(line) {
-      if (irc === undefined) return;
-      for (const channel of options.notices.channels) irc.notice(channel, line);
-    },
-  };
+  let irc: (() => IrcTransport | undefined) | undefined;
+  const notifier = leaseNotifier({
+    channels: options.notices.channels,
+    current: () => irc?.(),
+    logger: log,
+    metrics: deps.metrics,
+  });
   const directory = createFleetHostDirectory(deps.fleet);
   const provisioning = createProvisioning({
     options,
@@ -89,8 +92,8 @@ export function createRuntimeProvisioning(
     routes: (app) => {
       app.route(PROVISION_CALLBACK_PATH, provisioning.callbackRoutes(remoteAddress));
     },
-    attachIrc(transport) {
-      irc = transport;
+    attachIrc(current) {
+      irc = current;
     },
     async start() {
       await provisioning.start();

@@ -1,6 +1,7 @@
 /**
  * Starts everything one `commodore start` runs: Redis (embedded or configured), keys, the
- * fleet controller, an optional in-process agent, the bot, the HTTP and IRC transports and
+ * fleet controller, an optional in-process agent, the bot, the HTTP transport, IRC (only while
+ * this replica holds the IRC lease in Redis, see docs/scaling.md) and
  * (when configured) provisioning; and stops them again in reverse order.
  */
 import { readFileSync } from "node:fs";
@@ -15,13 +16,16 @@ import { ensureKeys } from "../../executors/fleet/keygen.ts";
 import { OptionsError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
-import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
+import { closeRedis, waitReady } from "../../lib/redis.ts";
+import { createBus } from "../../lib/redis/bus.ts";
+import { connectClient, describeTopology } from "../../lib/redis/topology.ts";
 import { parseListen, type Config } from "../../config/schema.ts";
 import { createStatus, type JobLink } from "../../transports/http/status/index.ts";
 import { HttpTransport } from "../../transports/http/transport.ts";
 import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
 import { createBot, type BotBundle } from "../create.ts";
 import { jobLinks, publicBaseUrl } from "./job-links.ts";
+import { leaderTransport, type LeaderTransport } from "./leader-transport.ts";
 import { createRuntimeProvisioning } from "./provisioning.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis-server.ts";
 import { ircTransport, transportRoutes, type VoiceInjections } from "./transports.ts";
@@ -46,7 +50,10 @@ export interface Services {
   readonly agent: Agent | undefined;
   /** Signed status-page links for jobs (IRC's `jobUrl`), when the status page is enabled. */
   readonly jobLink: JobLink | undefined;
-  /** The connected IRC transport, when `irc` is configured. */
+  /**
+   * The IRC transport of the current leadership term, when `irc` is configured and this
+   * replica holds the IRC lease (see docs/scaling.md); undefined otherwise.
+   */
   readonly irc: IrcTransport | undefined;
   stop(): Promise<void>;
 }
@@ -92,19 +99,16 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
   try {
     let embeddedRedis: EmbeddedRedis | undefined;
     let redisUrl = config.redis.url;
-    if (redisUrl === undefined) {
+    if (redisUrl === undefined && config.redis.mode === "single") {
       embeddedRedis = await startEmbeddedRedis(join(stateDir, "redis"), env);
       stops.push(() => embeddedRedis?.stop() ?? Promise.resolve());
       redisUrl = embeddedRedis.url;
       logger.info("embedded redis-server started", { url: redisUrl, pid: embeddedRedis.pid });
     }
     const tls = redisTls(config);
-    const redis = connectRedis({
-      url: redisUrl,
-      name: "commodore-bot",
-      logger,
-      ...(tls ? { tls } : {}),
-    });
+    const topology = { topology: config.redis, url: redisUrl, tls, env };
+    redisUrl ??= describeTopology(topology);
+    const redis = connectClient({ ...topology, name: "commodore-bot", logger });
     stops.push(() => closeRedis(redis));
     await waitReady(redis, redisUrl);
 
@@ -115,12 +119,12 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     let agent: Agent | undefined;
     if (config.agent?.local === true) {
       const { local: _local, hostKeyPath, allowedSignersPath, ...agentOptions } = config.agent;
-      const subscriber = redis.duplicate();
-      stops.push(() => closeRedis(subscriber));
+      const bus = createBus(redis);
+      stops.push(() => bus.close());
       agent = createAgent({
         ...agentOptions,
         redis,
-        subscriber,
+        bus,
         redisUrl,
         prefix,
         hostKeyPath: hostKeyPath ?? keys.hostKey.privatePath,
@@ -220,21 +224,43 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       httpUrl = `http://${host}:${http.port ?? listen.port}`;
       bound = { host: listen.host, port: http.port ?? listen.port };
     }
-    const irc = ircTransport(
-      wiring,
-      jobLink ?? jobLinks(publicBaseUrl(config.http.publicUrl, bound)),
-    );
-    if (irc) {
-      stops.push(() => irc.stop());
-      await irc.start();
-      logger.info("IRC transport started", { nick: irc.nick, connected: irc.connected });
+    const ircJobLink = jobLink ?? jobLinks(publicBaseUrl(config.http.publicUrl, bound));
+    let irc: LeaderTransport<IrcTransport> | undefined;
+    const ircOptions = config.irc;
+    if (ircOptions !== undefined) {
+      const leader = leaderTransport({
+        redis,
+        prefix,
+        name: "irc",
+        lease: config.redis.lease,
+        logger,
+        metrics,
+        create: () => ircTransport(wiring, ircOptions, ircJobLink),
+      });
+      irc = leader;
+      stops.push(() => leader.stop());
+      await leader.start();
+      logger.info("IRC lease contended", {
+        leader: leader.leader,
+        connected: leader.transport?.connected ?? false,
+      });
     }
     if (provisioning) {
-      provisioning.attachIrc(irc);
+      provisioning.attachIrc(() => irc?.transport);
       stops.push(() => provisioning.stop());
       await provisioning.start();
     }
-    return { httpUrl, redisUrl, embeddedRedis, agent, jobLink, irc, stop: stopAll };
+    return {
+      httpUrl,
+      redisUrl,
+      embeddedRedis,
+      agent,
+      jobLink,
+      get irc() {
+        return irc?.transport;
+      },
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

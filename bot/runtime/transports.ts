@@ -10,6 +10,7 @@ import type { MetricsRegistry } from "../../lib/metrics.ts";
 import type { HttpApp } from "../../transports/http/context.ts";
 import type { IrcUser } from "../../transports/irc/identity.ts";
 import { IrcTransport } from "../../transports/irc/irc-transport.ts";
+import type { IrcOptions } from "../../transports/irc/options.ts";
 import { createAlexaRoutes, type AlexaRoutesDeps } from "../../transports/voice/routes.ts";
 import type { BotBundle } from "../create.ts";
 import type { Principal } from "../contract.ts";
@@ -63,10 +64,15 @@ export function transportRoutes(
   return [(app) => app.route(VOICE_PATH, webhook)];
 }
 
-/** Creates the IRC transport when `irc` is configured (the caller starts and stops it). */
-export function ircTransport(w: TransportWiring, jobUrl: JobLink): IrcTransport | undefined {
-  const options = w.config.irc;
-  if (options === undefined) return undefined;
+/**
+ * Creates an IRC transport from the configured `irc` section (the caller starts and stops it;
+ * in `commodore start` a {@link ../runtime/leader-transport.ts} lease term does).
+ */
+export function ircTransport(
+  w: TransportWiring,
+  options: IrcOptions,
+  jobUrl: JobLink,
+): IrcTransport {
   const { bot, identity } = w.bundle;
   return new IrcTransport({
     options,

@@ -3,9 +3,9 @@
  * gets here) carries facts that map to a playbook, the host is provisioned once — a Redis
  * `SET NX` marker per hostname makes every later registration a no-op.
  */
-import type { Redis } from "ioredis";
 import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import { RunAlreadyPendingError } from "./errors.ts";
 import { playbookForFacts, type PlaybookDefaults } from "./playbooks.ts";
 import type { ProvisionQueue } from "./queue/queue.ts";
@@ -26,7 +26,7 @@ export type FirstBootResult =
 
 /** Dependencies of {@link createFirstBootTrigger}. */
 export interface FirstBootDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   readonly queue: Pick<ProvisionQueue, "enqueue">;
   readonly defaults: PlaybookDefaults;

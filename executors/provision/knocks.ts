@@ -4,10 +4,10 @@
  * the registered host with that address; the run still requires the host's pinned key. A
  * knock is unauthenticated and spoofable, so an unmatched one is dropped and counted.
  */
-import type { Redis } from "ioredis";
 import { CommodoreError, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { MetricsRegistry, type Counter } from "../../lib/metrics.ts";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import { RunAlreadyPendingError } from "./errors.ts";
 import { hostsWithAddress, type HostDirectory } from "./hosts.ts";
 import { normalizeAddress, type NetworkSet } from "./net.ts";
@@ -25,13 +25,16 @@ export interface Knock {
 export const DEFAULT_KNOCK_POLL_MS = 250;
 const MAX_KNOCK_BYTES = 1_024;
 
-/** The list knocks wait in, and the one they sit in while being handled. */
+/**
+ * The list knocks wait in, and the one they sit in while being handled (moved between with
+ * `LMOVE`, so both share the prefix's hash tag).
+ */
 export function knockKeys(prefix: string): { list: string; processing: string } {
   return { list: `${prefix}knocks`, processing: `${prefix}knocks:processing` };
 }
 
 /** Records a knock (used by the CLI hook). */
-export async function pushKnock(redis: Redis, prefix: string, knock: Knock): Promise<void> {
+export async function pushKnock(redis: RedisClient, prefix: string, knock: Knock): Promise<void> {
   await redis.rpush(knockKeys(prefix).list, JSON.stringify(knock));
 }
 
@@ -50,7 +53,7 @@ function decodeKnock(raw: string): Knock | undefined {
 
 /** Dependencies of {@link KnockConsumer}. */
 export interface KnockConsumerDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   readonly queue: Pick<ProvisionQueue, "enqueue">;
   readonly directory: HostDirectory;

@@ -22,9 +22,18 @@ export const DEFAULT_TIMEOUT_MS = 30 * 60_000;
 export const DEFAULT_LEASE_MS = 15_000;
 /** Default interval at which the bot looks for new agent registrations (first boot). */
 export const DEFAULT_FIRST_BOOT_POLL_MS = 2_000;
+/**
+ * Default key prefix. Its `{…}` hash tag puts every provisioning key in one Redis Cluster
+ * slot: the queue's Lua scripts derive job keys inside the script, and knocks move between
+ * two lists atomically.
+ */
+export const DEFAULT_REDIS_PREFIX = "{commodore:provision}:";
+/** A key prefix carrying a non-empty hash tag (Redis hashes the text between the first `{…}`). */
+export const HASH_TAGGED_PREFIX = /^[^{]*\{[^}]+\}/;
 const MAX_CONCURRENCY = 64;
 const MAX_RETRIES = 20;
 const MAX_PORT = 65_535;
+const MAX_PREFIX = 128;
 
 /** A playbook name: letters, digits, `_`, `.`, `-`; never a path. */
 export const PLAYBOOK_NAME = /^[A-Za-z0-9_.-]+$/;
@@ -90,7 +99,14 @@ export const provisionOptionsSchema = z
       .object({ channels: z.array(z.string().min(1)).default([]) })
       .strict()
       .default({}),
-    redisPrefix: z.string().min(1).default("commodore:provision:"),
+    redisPrefix: z
+      .string()
+      .max(MAX_PREFIX)
+      .regex(
+        HASH_TAGGED_PREFIX,
+        "a key prefix with a hash tag such as {commodore:provision}: (one Redis Cluster slot for every provisioning key)",
+      )
+      .default(DEFAULT_REDIS_PREFIX),
   })
   .strict();
 

@@ -4,9 +4,9 @@
  * directory (the fleet registry), notifier (IRC notices) and HTTP server to this.
  */
 import type { Context, Hono } from "hono";
-import type { Redis } from "ioredis";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import type { Executor } from "../executor.ts";
 import { createProvisionCallbackRoutes } from "./callback.ts";
 import { createProvisionExecutor } from "./executor.ts";
@@ -27,7 +27,7 @@ import { createSpecValidator } from "./validate.ts";
 export interface ProvisioningDeps {
   readonly options: ProvisionOptions;
   /** A non-blocking command connection (no subscriptions). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly directory: HostDirectory;
   readonly logger: Logger;
   readonly notifier?: Notifier;

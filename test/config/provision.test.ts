@@ -29,7 +29,7 @@ describe("provision section of the configuration", () => {
     const minimal = readFileSync("config/minimal.example.yaml", "utf8");
     const small = load("minimal.yaml", uncomment(minimal, "provision"));
     assert.equal(small.provision?.concurrency, 4);
-    assert.equal(small.provision?.redisPrefix, "commodore:provision:");
+    assert.equal(small.provision?.redisPrefix, "{commodore:provision}:");
     assert.equal(loadConfig({ env: {} }).provision, undefined, "absent by default");
   });
 

@@ -3,7 +3,7 @@
  * invocation.
  */
 import { join } from "node:path";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import { createBot, type BotBundle } from "../../bot/create.ts";
 import type { BotEvent, Principal, TransportName } from "../../bot/contract.ts";
 import type { FleetPort } from "../../bot/fleet-port.ts";
@@ -21,7 +21,11 @@ export interface TestBot extends BotBundle {
 }
 
 /** Creates a bot from a raw configuration object (validated like a file). */
-export function testBot(raw: Record<string, unknown>, redis: Redis, fleet?: FleetPort): TestBot {
+export function testBot(
+  raw: Record<string, unknown>,
+  redis: RedisClient,
+  fleet?: FleetPort,
+): TestBot {
   const auditFile = join(tempDir("commodore-audit-"), "audit.log");
   const withAudit = {
     ...raw,

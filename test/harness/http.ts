@@ -1,7 +1,7 @@
 /**
  * Starts the real HTTP transport on a free loopback port over a test bot, and a small client.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import type { FleetPort } from "../../bot/fleet-port.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { createHttpApp } from "../../transports/http/app.ts";
@@ -25,7 +25,7 @@ export interface TestHttp {
 /** Starts bot + HTTP; `http` overrides app settings such as rate limits. */
 export async function startTestHttp(
   raw: Record<string, unknown>,
-  redis: Redis,
+  redis: RedisClient,
   fleet: FleetPort | undefined,
   http: {
     bodyLimitBytes?: number;

@@ -41,7 +41,7 @@ after(async () => {
 function newQueue(
   run = async (): Promise<RunOutcome> => ({ status: "succeeded", message: "ok=1", durationMs: 5 }),
 ) {
-  const prefix = `tr${++seq}:`;
+  const prefix = `{tr${++seq}}:`;
   const queue = new ProvisionQueue({
     redis,
     prefix,
@@ -88,6 +88,9 @@ describe("knock hook and consumer", () => {
     assert.match(bad.stderr, /<ip> for "provision-hook" must be an IPv4 or IPv6 address/);
     const traversal = await hook("127.0.0.7", "--playbook", "../x", "--redis", server.url);
     assert.equal(traversal.code, 64);
+    const untagged = await hook("127.0.0.7", "--prefix", "tr:", "--redis", server.url);
+    assert.equal(untagged.code, 64);
+    assert.match(untagged.stderr, /--prefix .*hash tag/);
     const down = await hook("127.0.0.7", "--redis", `redis://127.0.0.1:${await freePort()}`);
     assert.equal(down.code, 69);
     assert.match(down.stderr, /could not record the knock from 127\.0\.0\.7 .*ECONNREFUSED/);

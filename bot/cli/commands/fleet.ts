@@ -5,7 +5,8 @@
  */
 import { errorMessage } from "../../../lib/errors.ts";
 import { createLogger } from "../../../lib/log.ts";
-import { waitReady, connectRedis } from "../../../lib/redis.ts";
+import { waitReady } from "../../../lib/redis.ts";
+import { connectUrl } from "../../../lib/redis/url.ts";
 import { createFleetExecutor } from "../../../executors/fleet/controller/controller.ts";
 import { DEFAULT_REDIS_URL } from "../../../executors/fleet/options.ts";
 import type {
@@ -182,7 +183,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const execTimeoutMs = parsePositiveInt(NAME, "--timeout", values.timeout);
   const redisUrl = values.redis ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL;
   const logger = createLogger({ level: "error", sink: (l) => io.stderr(`${l}\n`) });
-  const redis = connectRedis({ url: redisUrl, name: "commodore-fleet-cli", logger });
+  const redis = connectUrl({ url: redisUrl, name: "commodore-fleet-cli", logger });
   const executor = createFleetExecutor({
     redis,
     keyPath,
@@ -237,7 +238,8 @@ registry expects. Providers: ping, uptime, facts [name…], and where agents con
 service <unit> <action>, exec <name> [args…], pull, log <name> [lines].
 
 Options:
-  --redis URL           Redis URL (default $REDIS_URL or ${DEFAULT_REDIS_URL})
+  --redis URL           Redis URL (default $REDIS_URL or ${DEFAULT_REDIS_URL});
+                        also sentinel://host:port,…/name and cluster://host:port,…
   --key PATH            controller private key (default $COMMODORE_KEY)
   --principal NAME      principal to sign as (default $COMMODORE_PRINCIPAL or commodore)
   --where TERM          fact filter, repeatable, AND-ed: key=glob, key!=glob, key=/regex/,

@@ -4,10 +4,13 @@
  * the playbook only against a registered host whose pinned key matches.
  */
 import { Redis } from "ioredis";
-import { redactUrlCredentials } from "../../../lib/log.ts";
-import { closeRedis, parseRedisUrl } from "../../../lib/redis.ts";
+import { redactUrlCredentials, silentLogger } from "../../../lib/log.ts";
+import { closeRedis, waitReady } from "../../../lib/redis.ts";
+import type { RedisClient } from "../../../lib/redis/client.ts";
+import { connectUrl, parseTopologyUrl } from "../../../lib/redis/url.ts";
 import { pushKnock } from "../../../executors/provision/knocks.ts";
 import { normalizeAddress } from "../../../executors/provision/net.ts";
+import { DEFAULT_REDIS_PREFIX, HASH_TAGGED_PREFIX } from "../../../executors/provision/options.ts";
 import { checkPlaybookName } from "../../../executors/provision/playbooks.ts";
 import type { CliCommand } from "../command.ts";
 import { parseFlags } from "../command.ts";
@@ -20,9 +23,31 @@ import {
 
 const NAME = "provision-hook";
 const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
-const DEFAULT_PREFIX = "commodore:provision:";
 /** knockd waits for nothing, but a stuck hook should still give up quickly. */
 const REDIS_TIMEOUT_MS = 3_000;
+
+/**
+ * A client for `url` in any topology (`redis://`, `sentinel://`, `cluster://`). A single server
+ * gets one attempt and no reconnect loop: knockd wants an answer now, not a retrying daemon;
+ * Sentinel and Cluster clients must discover their nodes, so they get {@link REDIS_TIMEOUT_MS}.
+ */
+function openClient(url: string): { redis: RedisClient; connect(): Promise<void> } {
+  const name = "commodore-provision-hook";
+  if (parseTopologyUrl(url).topology.mode !== "single") {
+    const redis = connectUrl({ url, name, logger: silentLogger });
+    return { redis, connect: () => waitReady(redis, url, REDIS_TIMEOUT_MS) };
+  }
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectionName: name,
+    connectTimeout: REDIS_TIMEOUT_MS,
+    commandTimeout: REDIS_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  return { redis, connect: () => redis.connect() };
+}
 
 /** The `provision-hook` subcommand. */
 export const command: CliCommand = {
@@ -33,9 +58,10 @@ export const command: CliCommand = {
 Records "this address wants provisioning" in Redis and returns at once. The bot runs the
 playbook only if a registered host has this address and presents its pinned host key.
 
-  --redis URL        Redis URL (default: $REDIS_URL or ${DEFAULT_REDIS_URL})
+  --redis URL        Redis URL (default: $REDIS_URL or ${DEFAULT_REDIS_URL});
+                     sentinel://host:port,…/name and cluster://host:port,… work too
   --playbook NAME    playbook name from the bot's playbookDir (default: from the host's facts)
-  --prefix PREFIX    Redis key prefix (default: ${DEFAULT_PREFIX})
+  --prefix PREFIX    Redis key prefix (default: ${DEFAULT_REDIS_PREFIX})
 
 knockd.conf:  Start_Command = /usr/bin/commodore provision-hook %IP%`,
   async run(argv, io) {
@@ -64,23 +90,22 @@ knockd.conf:  Start_Command = /usr/bin/commodore provision-hook %IP%`,
         );
       }
     }
+    const prefix = values.prefix ?? DEFAULT_REDIS_PREFIX;
+    if (!HASH_TAGGED_PREFIX.test(prefix)) {
+      throw new InvalidArgumentError(
+        NAME,
+        "--prefix",
+        "the bot's provision.redisPrefix, with a hash tag such as {commodore:provision}:",
+        prefix,
+      );
+    }
     const url = values.redis ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL;
-    parseRedisUrl(url);
-    // One attempt, no reconnect loop: knockd wants an answer now, not a retrying daemon.
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      connectionName: "commodore-provision-hook",
-      connectTimeout: REDIS_TIMEOUT_MS,
-      commandTimeout: REDIS_TIMEOUT_MS,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => null,
-    });
+    const { redis, connect } = openClient(url);
     let lastError: string | undefined;
     redis.on("error", (err: Error) => (lastError = err.message));
     try {
-      await redis.connect();
-      await pushKnock(redis, values.prefix ?? DEFAULT_PREFIX, {
+      await connect();
+      await pushKnock(redis, prefix, {
         ip,
         ...(values.playbook !== undefined ? { playbook: values.playbook } : {}),
         at: new Date().toISOString(),

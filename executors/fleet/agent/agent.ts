@@ -4,11 +4,13 @@
  * `complete`, every reply signed with the host key. Registers itself with a heartbeat.
  */
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { errorMessage } from "../../../lib/errors.ts";
 import { silentLogger, type Logger } from "../../../lib/log.ts";
 import { MetricsRegistry } from "../../../lib/metrics.ts";
-import { closeRedis, connectRedis } from "../../../lib/redis.ts";
+import { closeRedis } from "../../../lib/redis.ts";
+import { createBus, type PubSubBus } from "../../../lib/redis/bus.ts";
+import type { RedisClient } from "../../../lib/redis/client.ts";
+import { connectUrl } from "../../../lib/redis/url.ts";
 import { agentOptionsSchema, type AgentConfigInput } from "../options.ts";
 import { loadAllowedSigners, type AllowedSigners } from "../protocol/allowed-signers.ts";
 import { fleetNames } from "../protocol/channels.ts";
@@ -17,7 +19,6 @@ import { loadPrivateKey } from "../protocol/keys.ts";
 import { PROTOCOL_VERSION, type ReplyMessage, type RequestMessage } from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
 import { ReplayCache } from "../protocol/replay-cache.ts";
-import { subscribeWhenReady } from "../protocol/subscribe.ts";
 import { actionProviders } from "../providers/actions.ts";
 import { collectFacts, type Facts } from "../providers/facts.ts";
 import { providerRegistry } from "../providers/index.ts";
@@ -33,9 +34,9 @@ import { sshAgentSecurity, type AgentSecurity } from "./security.ts";
 /** Everything `createAgent` accepts: validated options plus runtime collaborators. */
 export interface AgentOptions extends AgentConfigInput {
   /** Existing connection for publishing (not closed by the agent). */
-  readonly redis?: Redis;
-  /** Existing subscriber connection, possibly shared (not closed by the agent). */
-  readonly subscriber?: Redis;
+  readonly redis?: RedisClient;
+  /** Existing pub/sub bus, possibly shared (not closed by the agent); default: one over `redis`. */
+  readonly bus?: PubSubBus;
   readonly logger?: Logger;
   readonly metrics?: MetricsRegistry;
   /** Base providers (default: the built-ins); the configured action providers are added. */
@@ -87,16 +88,16 @@ export function createAgent(options: AgentOptions): Agent {
     "commodore_fleet_agent_exec_seconds",
     "Provider execution time",
   );
-  const owned: Redis[] = [];
-  let pub: Redis | undefined;
-  let sub: Redis | undefined;
+  const owned: RedisClient[] = [];
+  let pub: RedisClient | undefined;
+  let bus: PubSubBus | undefined;
   let facts: Facts = { ...config.facts };
   let hostname = config.hostname ?? "";
   let heartbeat: NodeJS.Timeout | undefined;
   let stopped = false;
 
   const publish = (channel: string, reply: ReplyMessage): void => {
-    pub?.publish(channel, sealEnvelope(reply, security.replySigner)).catch((err: unknown) => {
+    bus?.publish(channel, sealEnvelope(reply, security.replySigner)).catch((err: unknown) => {
       log.warn("reply publish failed", { requestId: reply.in_reply_to, error: errorMessage(err) });
     });
   };
@@ -160,7 +161,7 @@ export function createAgent(options: AgentOptions): Agent {
     publish(req.reply_to, { ...base, uuid, status: "complete", sent_at: now(), output });
   };
 
-  const onMessage = (channel: string, raw: string): void => {
+  const onMessage = (raw: string, channel: string): void => {
     if (channel !== names.requests || stopped) return;
     const admission = admitRequest(raw, security.requestVerifier, replay, config, now());
     if (!admission.ok) return rejections.record(admission.rejection, { hostname });
@@ -194,6 +195,14 @@ export function createAgent(options: AgentOptions): Agent {
       );
   };
 
+  // After a reconnect (or a Sentinel failover) the registration may be gone: write it again.
+  const reregister = (): void => {
+    if (stopped) return;
+    beat().catch((err: unknown) =>
+      log.warn("re-registration failed", { error: errorMessage(err) }),
+    );
+  };
+
   return {
     get hostname() {
       return hostname;
@@ -204,13 +213,12 @@ export function createAgent(options: AgentOptions): Agent {
       facts = await collectFacts(config.hostname, config.facts);
       hostname = facts["hostname"] ?? hostname;
       const name = `commodore-agent-${hostname}`;
-      pub = options.redis ?? connectRedis({ url: config.redisUrl, name, logger: log });
+      pub = options.redis ?? connectUrl({ url: config.redisUrl, name, logger: log });
       if (!options.redis) owned.push(pub);
-      sub = options.subscriber ?? pub.duplicate();
-      if (!options.subscriber) owned.push(sub);
-      sub.on("message", onMessage);
-      await subscribeWhenReady(sub, names.requests, config.redisUrl);
+      bus = options.bus ?? createBus(pub);
+      await bus.subscribe(names.requests, onMessage);
       await beat();
+      pub.on("ready", reregister);
       heartbeat = setInterval(() => {
         beat().catch((err: unknown) => log.warn("heartbeat failed", { error: errorMessage(err) }));
       }, config.heartbeatMs);
@@ -226,8 +234,9 @@ export function createAgent(options: AgentOptions): Agent {
       stopped = true;
       clearInterval(heartbeat);
       runner.stop();
-      sub?.off("message", onMessage);
-      if (sub && !options.subscriber) await sub.unsubscribe(names.requests).catch(() => undefined);
+      pub?.off("ready", reregister);
+      await bus?.unsubscribe(names.requests, onMessage).catch(() => undefined);
+      if (bus && !options.bus) await bus.close();
       if (pub) await unregister(pub, names, hostname).catch(() => undefined);
       await Promise.all(owned.map((c) => closeRedis(c)));
     },

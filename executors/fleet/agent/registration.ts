@@ -3,7 +3,7 @@
  * the registration namespace, stored at `{prefix}:node:<hostname>` with a TTL, and indexed in a
  * sorted set by heartbeat time. Refreshed every heartbeat; removed on a clean stop.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadSigner } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
 import { sealEnvelope } from "../protocol/envelope.ts";
@@ -20,7 +20,7 @@ export interface RegistrationData {
 
 /** Writes (or refreshes) the registration. */
 export async function register(
-  redis: Redis,
+  redis: RedisClient,
   names: FleetNames,
   signer: PayloadSigner,
   data: RegistrationData,
@@ -44,6 +44,10 @@ export async function register(
 }
 
 /** Removes the registration. */
-export async function unregister(redis: Redis, names: FleetNames, hostname: string): Promise<void> {
+export async function unregister(
+  redis: RedisClient,
+  names: FleetNames,
+  hostname: string,
+): Promise<void> {
   await redis.multi().del(names.node(hostname)).zrem(names.nodeIndex, hostname).exec();
 }

@@ -5,11 +5,13 @@
  * rollout layer around it (rollout.ts).
  */
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { errorMessage } from "../../../lib/errors.ts";
 import { silentLogger, type Logger } from "../../../lib/log.ts";
 import { MetricsRegistry } from "../../../lib/metrics.ts";
-import { closeRedis, connectRedis } from "../../../lib/redis.ts";
+import { closeRedis } from "../../../lib/redis.ts";
+import { createBus, type PubSubBus } from "../../../lib/redis/bus.ts";
+import type { RedisClient } from "../../../lib/redis/client.ts";
+import { connectUrl } from "../../../lib/redis/url.ts";
 import type { ExecutionContext, Executor } from "../../executor.ts";
 import { matchesNode } from "../agent/matcher.ts";
 import { controllerOptionsSchema, type ControllerConfigInput } from "../options.ts";
@@ -18,7 +20,6 @@ import { openEnvelope, sealEnvelope } from "../protocol/envelope.ts";
 import { loadPrivateKey } from "../protocol/keys.ts";
 import { PROTOCOL_VERSION, replySchema, type RequestMessage } from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
-import { subscribeWhenReady } from "../protocol/subscribe.ts";
 import type {
   FactFilter,
   FleetProgress,
@@ -37,11 +38,15 @@ import { sshControllerSecurity, type ControllerSecurity } from "./security.ts";
 /** Extra time after the execution timeout, so the agent's own timeout report can arrive. */
 export const EXEC_GRACE_MS = 500;
 const MAX_PRINCIPAL = 255;
+/** How hosts of a request in flight end when the Redis connection carrying replies drops. */
+export const CONNECTION_LOST_REASON = "redis connection lost";
 
 /** Everything `createFleetExecutor` accepts. */
 export interface FleetExecutorOptions extends ControllerConfigInput {
   /** Existing connection for commands and publishing (not closed by the executor). */
-  readonly redis?: Redis;
+  readonly redis?: RedisClient;
+  /** Existing pub/sub bus (not closed by the executor); default: one over `redis`. */
+  readonly bus?: PubSubBus;
   readonly logger?: Logger;
   readonly metrics?: MetricsRegistry;
   /** Replaces the key file (benchmarks, embedded mode). */
@@ -91,9 +96,9 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
   const security = options.security ?? sshControllerSecurity(loadPrivateKey(config.keyPath));
   const redis =
     options.redis ??
-    connectRedis({ url: config.redisUrl, name: "commodore-controller", logger: log });
-  const sub = redis.duplicate();
-  const owned = options.redis ? [sub] : [redis, sub];
+    connectUrl({ url: config.redisUrl, name: "commodore-controller", logger: log });
+  const bus = options.bus ?? createBus(redis);
+  const owned = options.redis ? [] : [redis];
   const pins = config.knownHostsPath
     ? filePinStore(config.knownHostsPath)
     : redisPinStore(redis, names.pins);
@@ -133,7 +138,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     clock: () => performance.now(),
   });
 
-  sub.on("message", (channel: string, raw: string) => {
+  const onReply = (raw: string, channel: string): void => {
     const receivedAt = performance.now();
     const entry = open.get(channel);
     if (!entry)
@@ -170,6 +175,11 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
         } else if (outcome !== "accepted") rejections.record(outcome, fields);
       },
     });
+  };
+  bus.onInterrupted(() => {
+    if (open.size > 0)
+      log.warn("redis connection lost; failing open requests", { open: open.size });
+    for (const { collector } of open.values()) collector.abort(CONNECTION_LOST_REASON);
   });
 
   const expected = async (where: FactFilter, refine?: TargetRefinement): Promise<string[]> => {
@@ -211,7 +221,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       ctx.signal.addEventListener("abort", onAbort);
       open.set(channel, { id, collector });
       try {
-        await subscribeWhenReady(sub, channel, config.redisUrl);
+        await bus.subscribe(channel, onReply);
         const issued = now();
         const message: RequestMessage = {
           protocol: PROTOCOL_VERSION,
@@ -231,7 +241,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
             ...(askedTimeoutMs === undefined ? {} : { timeout_ms: askedTimeoutMs }),
           },
         };
-        await redis.publish(names.requests, sealEnvelope(message, security.requestSigner));
+        await bus.publish(names.requests, sealEnvelope(message, security.requestSigner));
         requests.inc({ provider: request.provider });
         progress({ kind: "published", requestId: id, expected: hosts });
         log.info("fleet request published", {
@@ -246,7 +256,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       } finally {
         ctx.signal.removeEventListener("abort", onAbort);
         open.delete(channel);
-        await sub.unsubscribe(channel).catch(() => undefined);
+        await bus.unsubscribe(channel, onReply).catch(() => undefined);
       }
       const { hosts: results, summary } = collector.summarize();
       for (const h of results) hostOutcomes.inc({ status: h.status });
@@ -263,6 +273,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     },
     async close() {
       for (const { collector } of open.values()) collector.abort("controller closed");
+      if (!options.bus) await bus.close();
       await Promise.all(owned.map((c) => closeRedis(c)));
     },
   });

@@ -6,7 +6,7 @@
  *   (`unpinned_key`) until an operator deletes the pin (`HDEL {commodore}:pins <host>`).
  */
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../../lib/redis/client.ts";
 import { CommodoreError } from "../../../lib/errors.ts";
 import { parsePublicKeyLine } from "../protocol/keys.ts";
 
@@ -65,7 +65,7 @@ export function filePinStore(path: string): PinStore {
 }
 
 /** Trust-on-first-use pins in a Redis hash, cached in memory between refreshes. */
-export function redisPinStore(redis: Redis, key: string): PinStore {
+export function redisPinStore(redis: RedisClient, key: string): PinStore {
   let pins = new Map<string, string>();
   return {
     async refresh() {

@@ -5,7 +5,7 @@
  * cryptography on the next read; changed ones (every heartbeat changes `sent_at`) are checked
  * in parallel on libuv's thread pool when the verifier can; expired entries are pruned.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadVerifier } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
 import { openEnvelope } from "../protocol/envelope.ts";
@@ -22,7 +22,7 @@ export class RegistryReader {
   private readonly verified = new Map<string, { raw: string; node: NodeInfo }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly names: FleetNames,
     private readonly pins: PinStore,
     private readonly verifier: PayloadVerifier,

@@ -1,5 +1,8 @@
 /**
- * Redis key layout of the provisioning queue (all under one configurable prefix).
+ * Redis key layout of the provisioning queue, all under one configurable prefix. The prefix
+ * carries a hash tag (`{commodore:provision}:` by default, see options.ts) so every key lands
+ * in one Redis Cluster slot: the Lua scripts touch several of them and derive job and worker
+ * keys inside the script.
  */
 
 /** Key names for one prefix. */
@@ -21,7 +24,7 @@ export interface QueueKeys {
   worker(id: string): string;
 }
 
-/** Builds the key names for `prefix` (e.g. `commodore:provision:`). */
+/** Builds the key names for `prefix` (e.g. `{commodore:provision}:`). */
 export function queueKeys(prefix: string): QueueKeys {
   return {
     prefix,

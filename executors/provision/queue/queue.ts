@@ -6,10 +6,10 @@
  * and jobs whose worker died (heartbeat expired) are put back at the head of the queue.
  */
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { errorMessage } from "../../../lib/errors.ts";
 import type { Logger } from "../../../lib/log.ts";
 import type { MetricsRegistry } from "../../../lib/metrics.ts";
+import type { RedisClient } from "../../../lib/redis/client.ts";
 import { InvalidHostError, RunAlreadyPendingError, UnknownJobError } from "../errors.ts";
 import { endNotice, silentNotifier, startNotice, type Notifier } from "../notifier.ts";
 import type { PlaybookRunner } from "../runner/run.ts";
@@ -25,7 +25,7 @@ const MS_PER_S = 1_000;
 
 /** Options of {@link ProvisionQueue}. */
 export interface ProvisionQueueOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly prefix: string;
   readonly concurrency: number;
   readonly retries: { readonly max: number; readonly baseMs: number; readonly capMs: number };

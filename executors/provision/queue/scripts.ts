@@ -1,7 +1,8 @@
 /**
  * Lua scripts that keep the queue's invariants atomic in Redis: at most one active job per
  * host, a global cap on running jobs, FIFO claiming, and finishing only by the job's owner.
- * Job keys are derived from the prefix inside the scripts (single-node Redis).
+ * Job and worker keys are derived from the prefix inside the scripts; the prefix's hash tag
+ * keeps them in the slot of the declared keys, so the scripts also run on a Redis Cluster.
  */
 
 /** KEYS host, seq, pending; ARGV prefix, spec, nowIso → {1, id} or {0, existingId}. */

@@ -2,7 +2,7 @@
  * Redis operations of the provisioning queue, one method per atomic step. Workers, timers and
  * notices live in queue.ts; this file only talks to Redis.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { ProvisionJob, ProvisionJobSpec, RunOutcome } from "../types.ts";
 import { decodeJob, decodeSpec, encodeSpec } from "./codec.ts";
 import { JOB_ID, queueKeys, type QueueKeys } from "./keys.ts";
@@ -24,7 +24,7 @@ export class JobStore {
   private readonly keys: QueueKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.keys = queueKeys(prefix);

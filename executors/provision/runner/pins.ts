@@ -2,7 +2,7 @@
  * Trust-on-first-use pins: the first key seen for an address in an allowed network is stored
  * in Redis and every later run must present the same key.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../../lib/redis/client.ts";
 import { parseHostKey, type HostKey } from "./host-key.ts";
 
 /** Where TOFU pins live. */
@@ -14,7 +14,7 @@ export interface HostKeyPins {
 }
 
 /** Pins stored as `<prefix>tofu:<name>` strings. */
-export function createRedisPins(redis: Redis, prefix: string): HostKeyPins {
+export function createRedisPins(redis: RedisClient, prefix: string): HostKeyPins {
   const keyOf = (name: string) => `${prefix}tofu:${name}`;
   const read = async (name: string) => {
     const raw = await redis.get(keyOf(name));

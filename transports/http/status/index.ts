@@ -4,7 +4,7 @@
  * links with jobs (IRC's `jobUrl`), and `close` for the shared event subscriber.
  */
 import { join } from "node:path";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { CommandRegistry } from "../../../bot/commands/registry.ts";
 import type { Identity } from "../../../bot/identity/identity.ts";
 import type { JobStore } from "../../../bot/jobs/types.ts";
@@ -37,7 +37,7 @@ export interface StatusDeps {
   readonly registry: CommandRegistry;
   readonly jobs: JobStore;
   /** The bot's Redis connection (duplicated for the event subscriber). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Key prefix with its trailing colon, as the job store uses it (`commodore:`). */
   readonly prefix: string;
   readonly nodes: (() => Promise<NodeInfo[]>) | undefined;

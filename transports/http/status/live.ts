@@ -3,11 +3,12 @@
  * events channel while at least one browser watches it, and hands each message to them.
  * Malformed messages are counted and dropped.
  */
-import type { Redis } from "ioredis";
 import { jobEventsChannel } from "../../../bot/jobs/redis-store.ts";
 import type { JobLiveMessage } from "../../../bot/jobs/types.ts";
 import type { Logger } from "../../../lib/log.ts";
 import type { Counter } from "../../../lib/metrics.ts";
+import { createBus, type PubSubBus } from "../../../lib/redis/bus.ts";
+import type { RedisClient } from "../../../lib/redis/client.ts";
 
 /** Receives one job's live messages. */
 export type LiveListener = (message: JobLiveMessage) => void;
@@ -26,34 +27,35 @@ function parseLive(raw: string): JobLiveMessage | undefined {
 
 /** Fans job channels out to listeners. */
 export class JobLiveHub {
-  private sub: Redis | undefined;
+  private sub: PubSubBus | undefined;
   private readonly listeners = new Map<string, Set<LiveListener>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** Key prefix with its trailing colon, as the job store uses it. */
     private readonly prefix: string,
     private readonly logger: Logger,
     private readonly dropped: Counter,
   ) {}
 
-  private connection(): Redis {
+  private connection(): PubSubBus {
     if (this.sub) return this.sub;
-    const sub = this.redis.duplicate();
-    sub.on("error", (err: Error) => this.logger.warn("status subscriber", { error: err.message }));
-    sub.on("message", (channel: string, raw: string) => {
-      const set = this.listeners.get(channel);
-      if (!set) return;
-      const msg = parseLive(raw);
-      if (!msg) {
-        this.dropped.inc({ reason: "malformed_live_message" });
-        return;
-      }
-      for (const fn of set) fn(msg);
-    });
+    const sub = createBus(this.redis);
+    sub.onInterrupted(() => this.logger.warn("status subscriber lost its connection"));
     this.sub = sub;
     return sub;
   }
+
+  private readonly deliver = (raw: string, channel: string): void => {
+    const set = this.listeners.get(channel);
+    if (!set) return;
+    const msg = parseLive(raw);
+    if (!msg) {
+      this.dropped.inc({ reason: "malformed_live_message" });
+      return;
+    }
+    for (const fn of set) fn(msg);
+  };
 
   /** Subscribes `fn` to job `id`; resolves once Redis confirmed, to the unsubscribe function. */
   async subscribe(id: string, fn: LiveListener): Promise<() => Promise<void>> {
@@ -64,13 +66,13 @@ export class JobLiveHub {
       this.listeners.set(channel, set);
     }
     set.add(fn);
-    await this.connection().subscribe(channel);
+    await this.connection().subscribe(channel, this.deliver);
     return async () => {
       const current = this.listeners.get(channel);
       current?.delete(fn);
       if (current?.size === 0) {
         this.listeners.delete(channel);
-        await this.sub?.unsubscribe(channel).catch(() => undefined);
+        await this.sub?.unsubscribe(channel, this.deliver).catch(() => undefined);
       }
     };
   }
@@ -85,6 +87,6 @@ export class JobLiveHub {
     const sub = this.sub;
     this.sub = undefined;
     this.listeners.clear();
-    if (sub) await sub.quit().catch(() => sub.disconnect());
+    if (sub) await sub.close();
   }
 }

@@ -11,12 +11,13 @@ import { createProvisioning } from "../../executors/provision/provisioning.ts";
 import { RegistrationWatcher } from "../../executors/provision/registrations.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
+import { createBus } from "../../lib/redis/bus.ts";
 import type { RedisClient } from "../../lib/redis/client.ts";
 import { remoteAddress } from "../../transports/http/auth.ts";
 import type { HttpApp } from "../../transports/http/context.ts";
 import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
 import type { ProvisionPort } from "../provision-port.ts";
-import { leaseNotifier } from "./irc-notices.ts";
+import { noticeRelay } from "./irc-notices.ts";
 
 /** Where the AWX-style callback is mounted on the HTTP app. */
 export const PROVISION_CALLBACK_PATH = "/provision/callback";
@@ -39,8 +40,8 @@ export interface RuntimeProvisioning {
   /** Mounts the callback on the HTTP app (for `HttpDeps.routes`). */
   readonly routes: (app: HttpApp) => void;
   /**
-   * Sends run notices to `provision.notices.channels` on the transport `current` returns at
-   * send time (the IRC lease holder's); with none, the notice is dropped and counted.
+   * Relays run notices (from any replica) to `provision.notices.channels` on the transport
+   * `current` returns when a notice arrives: the IRC lease holder's (see irc-notices.ts).
    */
   attachIrc(current: () => IrcTransport | undefined): void;
   /** Recovers interrupted runs, starts workers, the knock consumer and first boot. */
@@ -57,19 +58,26 @@ export function createRuntimeProvisioning(
   if (options === undefined) return undefined;
   const log = deps.logger.child({ component: "provisioning" });
   let irc: (() => IrcTransport | undefined) | undefined;
-  const notifier = leaseNotifier({
-    channels: options.notices.channels,
-    current: () => irc?.(),
-    logger: log,
-    metrics: deps.metrics,
-  });
+  const channels = options.notices.channels;
+  const bus = channels.length === 0 ? undefined : createBus(deps.redis);
+  const relay =
+    bus === undefined
+      ? undefined
+      : noticeRelay({
+          bus,
+          topic: `${deps.config.redis.prefix}:irc:notices`,
+          channels,
+          current: () => irc?.(),
+          logger: log,
+          metrics: deps.metrics,
+        });
   const directory = createFleetHostDirectory(deps.fleet);
   const provisioning = createProvisioning({
     options,
     redis: deps.redis,
     directory,
     logger: deps.logger,
-    notifier,
+    ...(relay === undefined ? {} : { notifier: relay.notifier }),
     metrics: deps.metrics,
     env: deps.env,
   });
@@ -96,6 +104,7 @@ export function createRuntimeProvisioning(
       irc = current;
     },
     async start() {
+      await relay?.start();
       await provisioning.start();
       watcher.start();
       log.info("provisioning started", {
@@ -107,6 +116,8 @@ export function createRuntimeProvisioning(
     async stop() {
       await watcher.stop();
       await provisioning.stop();
+      await relay?.stop();
+      await bus?.close();
     },
   };
 }

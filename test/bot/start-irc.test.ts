@@ -55,7 +55,12 @@ describe("commodore start with IRC", () => {
       LOG_LEVEL: "info",
     });
     try {
-      await waitFor("the IRC hint", () => /^or say .*$/m.test(out.stdout), 20_000);
+      // Generous: a cold start transpiles the whole bot, then registers on IRC.
+      await waitFor("the IRC hint", () => /^or say .*$/m.test(out.stdout), 45_000).catch(
+        (err: unknown) => {
+          throw new Error(`${String(err)}\nstdout:\n${out.stdout}\nstderr:\n${out.stderr}`);
+        },
+      );
       assert.match(out.stdout, /^or say "commodore: fleet ping" in #ops$/m);
       await waitFor("the bot joined", () =>
         alice.raw.some((l) => /^:commodore!\S+ JOIN :?#ops/.test(l)),

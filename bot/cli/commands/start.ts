@@ -50,6 +50,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const channels = config.irc?.channels.map((c) => c.name).join(", ");
   if (services.irc !== undefined)
     io.stdout(`or say "${services.irc.nick}: fleet ping" in ${channels || "a private message"}\n`);
+  else if (config.irc !== undefined)
+    io.stdout("IRC: another replica holds the IRC lease; this one takes over if it goes away\n");
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
     io.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -70,7 +70,8 @@ describe("HTTP end to end with real Redis and real agents", () => {
     );
     const summary = r.json["summary"] as Record<string, unknown>;
     assert.equal(summary["expected"], 2);
-    assert.equal(summary["ok"], true);
+    assert.equal(summary["allOk"], true);
+    assert.equal(summary["ok"], 2);
     assert.match(String(summary["line"]), /^2\/2 hosts ok in \d+ ms$/);
   });
 

@@ -97,7 +97,8 @@ describe("HTTP transport over a real socket and real Redis", () => {
     assert.equal(r.json["message"], "www1: uptime ok\nwww2: uptime ok");
     assert.equal((r.json["resps"] as unknown[]).length, 2);
     const summary = r.json["summary"] as Record<string, unknown>;
-    assert.equal(summary["ok"], true);
+    assert.equal(summary["allOk"], true);
+    assert.equal(summary["ok"], 2);
     assert.match(String(summary["line"]), /^2\/2 hosts ok in \d+ ms$/);
     assert.match(String(r.json["jobId"]), /^j[0-9a-f]{12}$/);
   });

@@ -84,7 +84,7 @@ export function fleetRoute(app: HttpApp, bot: CommandHandler): void {
         resps: fleet.replies,
         summary: {
           ...fleet.summary,
-          ok: fleetOk(fleet.summary),
+          allOk: fleetOk(fleet.summary),
           line: summaryLine(fleet),
           hosts: fleet.hosts,
         },

@@ -42,11 +42,12 @@ describe("npm start from a clean state", () => {
     const body = JSON.parse(stdout) as {
       count: number;
       message: string;
-      summary: { ok: boolean };
+      summary: { ok: number; allOk: boolean };
       jobId: string;
     };
     assert.equal(body.count, 1);
-    assert.equal(body.summary.ok, true);
+    assert.equal(body.summary.allOk, true);
+    assert.equal(body.summary.ok, 1);
     assert.match(body.message, /load average/);
     assert.ok(existsSync(join(state, "keys", "controller_ed25519")), "keys generated on first run");
     assert.ok(existsSync(join(state, "audit.log")));

@@ -4,7 +4,7 @@
  * facts. Agents can also be spawned as child processes (see test/fleet/fixtures/agent.ts) so a
  * test can kill one mid-command.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAgent, type Agent } from "../../executors/fleet/agent/agent.ts";
@@ -24,6 +24,7 @@ import { waitFor } from "./ports.ts";
 import { startRedis, type TestRedis } from "./redis-server.ts";
 import { makeKey, type TestKey } from "./ssh-keys.ts";
 import { tempDir } from "./tmp.ts";
+import { spawnTracked } from "./process.ts";
 
 /** One agent to start. */
 export interface AgentSpec {
@@ -126,7 +127,7 @@ export async function startFleet(
     },
     async spawnAgent(spec) {
       const key = makeKey("ed25519", spec.hostname);
-      const child = spawn(
+      const child = spawnTracked(
         process.execPath,
         ["--import", "tsx", join(import.meta.dirname, "../fleet/fixtures/agent.ts")],
         {

@@ -1,13 +1,17 @@
 /**
- * Child processes of the test harness: every child spawned here is SIGKILLed if the test
- * process exits while it still runs, and a server child can be stopped and started again.
+ * Child processes of the test harness: every child spawned here is SIGKILLed once the test
+ * file's tests are done (so a test that failed half-way cannot leave a child holding the test
+ * process open) or the test process exits, and a server child can be stopped and started again.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { after } from "node:test";
 
 const live = new Set<ChildProcess>();
-process.on("exit", () => {
+const killAll = () => {
   for (const c of live) c.kill("SIGKILL");
-});
+};
+after(killAll);
+process.on("exit", killAll);
 
 /** Spawns `command`; the child is killed when the test process exits if it still runs. */
 export function spawnTracked(

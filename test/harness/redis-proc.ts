@@ -2,15 +2,10 @@
  * Spawning real redis-server processes (data nodes and Sentinels) for the scale tests, with
  * ports that leave room for the cluster bus (port + 10000) and cleanup at process exit.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { waitFor } from "./ports.ts";
-
-const live = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const p of live) p.kill("SIGKILL");
-});
+import { spawnTracked, stopChild } from "./process.ts";
 
 const LOW_PORT = 20_000;
 const PORT_SPAN = 20_000;
@@ -64,20 +59,13 @@ export interface RedisProc {
 
 /** Spawns `redis-server args…` listening on `port` and waits until it answers PING. */
 export async function spawnRedis(port: number, args: readonly string[]): Promise<RedisProc> {
-  const child = spawn("redis-server", [...args], { stdio: ["ignore", "ignore", "inherit"] });
-  live.add(child);
-  child.on("exit", () => live.delete(child));
+  const child = spawnTracked("redis-server", [...args], { stdio: ["ignore", "ignore", "inherit"] });
   await waitFor(`redis-server on port ${port}`, () =>
     withProbe(port, async (r) => (await r.ping()) === "PONG"),
   );
   return {
     port,
-    async kill(hard = true) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill(hard ? "SIGKILL" : "SIGTERM");
-      await exited;
-    },
+    kill: (hard = true) => stopChild(child, hard ? "SIGKILL" : "SIGTERM"),
   };
 }
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { connectIrcClient, type TestIrcClient } from "../harness/irc-client.ts";
 import {
@@ -12,6 +12,7 @@ import {
 import { startIrcd, type TestIrcd } from "../harness/ngircd.ts";
 import { waitFor } from "../harness/ports.ts";
 import { startRedis, type TestRedis } from "../harness/redis-server.ts";
+import { spawnTracked } from "../harness/process.ts";
 
 /** The takeover bound the default lease settings promise. */
 const TAKEOVER_BOUND_MS = 15_000;
@@ -42,7 +43,7 @@ describe("IRC leadership across two bot replicas", () => {
     alice = await connectIrcClient(ircd.host, ircd.port, "alice");
     await alice.join(LEASE_CHANNEL);
     const spec = { redisUrl: redis.url, ircHost: ircd.host, ircPort: ircd.port };
-    first = spawn(
+    first = spawnTracked(
       process.execPath,
       ["--import", "tsx", join(import.meta.dirname, "fixtures/irc-replica.ts")],
       {

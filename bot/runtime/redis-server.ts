@@ -53,7 +53,8 @@ async function freeLoopbackPort(): Promise<number> {
   });
 }
 
-async function answersPing(port: number): Promise<boolean> {
+/** True when a Redis on 127.0.0.1:`port` answers PING (false while it is not up yet). */
+export async function answersPing(port: number): Promise<boolean> {
   const probe = new Redis({
     port,
     host: "127.0.0.1",

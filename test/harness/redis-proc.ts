@@ -4,6 +4,7 @@
  */
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
+import { answersPing } from "../../bot/runtime/redis-server.ts";
 import { waitFor } from "./ports.ts";
 import { spawnTracked, stopChild } from "./process.ts";
 
@@ -60,9 +61,7 @@ export interface RedisProc {
 /** Spawns `redis-server args…` listening on `port` and waits until it answers PING. */
 export async function spawnRedis(port: number, args: readonly string[]): Promise<RedisProc> {
   const child = spawnTracked("redis-server", [...args], { stdio: ["ignore", "ignore", "inherit"] });
-  await waitFor(`redis-server on port ${port}`, () =>
-    withProbe(port, async (r) => (await r.ping()) === "PONG"),
-  );
+  await waitFor(`redis-server on port ${port}`, () => answersPing(port));
   return {
     port,
     kill: (hard = true) => stopChild(child, hard ? "SIGKILL" : "SIGTERM"),

@@ -3,9 +3,10 @@
  * Nothing is persisted; the process is killed when the test calls `stop()` or exits.
  */
 import type { ChildProcess } from "node:child_process";
-import { Redis } from "ioredis";
+import { answersPing } from "../../bot/runtime/redis-server.ts";
 import { freePort, waitFor } from "./ports.ts";
 import { restartable, spawnTracked } from "./process.ts";
+import { dataNodeArgs } from "./redis-proc.ts";
 import { tempDir } from "./tmp.ts";
 
 /** A running test Redis. */
@@ -19,38 +20,10 @@ export interface TestRedis {
 }
 
 async function launch(port: number, dir: string, extraArgs: string[]): Promise<ChildProcess> {
-  const child = spawnTracked(
-    "redis-server",
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      dir,
-      ...extraArgs,
-    ],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  await waitFor(`redis-server on port ${port}`, async () => {
-    const probe = new Redis({
-      port,
-      host: "127.0.0.1",
-      lazyConnect: true,
-      retryStrategy: () => null,
-    });
-    probe.on("error", () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === "PONG";
-    } finally {
-      probe.disconnect();
-    }
+  const child = spawnTracked("redis-server", [...dataNodeArgs(port, dir), ...extraArgs], {
+    stdio: ["ignore", "ignore", "inherit"],
   });
+  await waitFor(`redis-server on port ${port}`, () => answersPing(port));
   return child;
 }
 

@@ -5,6 +5,7 @@
 import type { RedisClient } from "../lib/redis/client.ts";
 import type { Logger } from "../lib/log.ts";
 import type { MetricsRegistry } from "../lib/metrics.ts";
+import type { StateSealer } from "../lib/seal.ts";
 import type { Config } from "../config/schema.ts";
 import { AuditLog } from "./audit/log.ts";
 import { Bot } from "./bot.ts";
@@ -22,6 +23,8 @@ export interface CreateBotOptions {
   readonly redis: RedisClient;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
+  /** Seals confirmations and jobs kept in Redis (derived from the controller key). */
+  readonly sealer: StateSealer;
   readonly fleet?: FleetPort;
   /** Provisioning, when the configuration has a `provision` section. */
   readonly provision?: ProvisionPort;
@@ -42,11 +45,16 @@ export interface BotBundle {
 
 /** Builds the bot. Throws OptionsError for grants naming unknown commands or arguments. */
 export function createBot(options: CreateBotOptions): BotBundle {
-  const { config, redis, logger, metrics } = options;
+  const { config, redis, logger, metrics, sealer } = options;
   const prefix = `${config.redis.prefix}:`;
   const policy = new Policy({ roles: config.roles, defaultRoles: config.bot.defaultRoles });
   const identity = new Identity(config.principals, options.env);
-  const jobs = new RedisJobStore({ redis, prefix, ttlSeconds: config.bot.jobTtlSeconds });
+  const jobs = new RedisJobStore({
+    redis,
+    prefix,
+    ttlSeconds: config.bot.jobTtlSeconds,
+    sealer,
+  });
   const auditErrors = metrics.counter(
     "commodore_audit_write_errors_total",
     "Audit entries that could not be written, by target",
@@ -59,7 +67,7 @@ export function createBot(options: CreateBotOptions): BotBundle {
     logger,
     onWriteError: (target) => auditErrors.inc({ target }),
   });
-  const confirms = new ConfirmStore(redis, prefix, config.bot.confirm.ttlSeconds);
+  const confirms = new ConfirmStore(redis, prefix, config.bot.confirm.ttlSeconds, sealer);
   const providerRisks = Object.fromEntries(
     Object.entries(config.bot.providers).map(([name, p]) => [name, p.risk]),
   );

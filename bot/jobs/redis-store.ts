@@ -10,10 +10,17 @@
  * Live updates: each appended event and the final state are also published on the pub/sub
  * channel {@link jobEventsChannel} (same name as the list key; channels and keys do not
  * collide), so any bot replica can stream a job another one runs.
+ *
+ * The job record and every event entry are sealed (lib/seal.ts) and bound to their key: a
+ * planted or edited record reads as absent, a planted or edited event is skipped, each
+ * refusal counted and logged. Live messages are sealed too, bound to their channel
+ * ({@link openLiveMessage}), so a Redis writer cannot show a viewer a progress line or an end
+ * that the bot never published.
  */
 import { randomBytes } from "node:crypto";
 import type { ChainableCommander } from "ioredis";
 import { isCluster, type RedisClient } from "../../lib/redis/client.ts";
+import type { StateSealer } from "../../lib/seal.ts";
 import type { BotEvent } from "../contract.ts";
 import type { JobEvent, JobLiveMessage, JobRecord, JobStore } from "./types.ts";
 
@@ -21,6 +28,30 @@ import type { JobEvent, JobLiveMessage, JobRecord, JobStore } from "./types.ts";
 export const MAX_JOB_EVENTS = 10_000;
 const MS_PER_SECOND = 1_000;
 const JOB_ID_BYTES = 6;
+/** Record kind of a job in its seal. */
+export const JOB_KIND = "job";
+/** Record kind of one entry of a job's events list in its seal. */
+export const JOB_EVENT_KIND = "job-event";
+/** Record kind of a live message on a job's channel in its seal. */
+export const JOB_LIVE_KIND = "job-live";
+
+/**
+ * The live message sealed in `raw` on `channel`, or undefined when it does not verify (counted
+ * and logged by the sealer) or is not a live message.
+ */
+export function openLiveMessage(
+  sealer: StateSealer,
+  channel: string,
+  raw: string,
+): JobLiveMessage | undefined {
+  const opened = sealer.open<Partial<JobLiveMessage> | null>(JOB_LIVE_KIND, channel, raw);
+  if (!opened.ok) return undefined;
+  const m = opened.value;
+  if (m?.type === "event" && typeof m.entry === "object" && m.entry !== null)
+    return m as JobLiveMessage;
+  if (m?.type === "finished" && typeof m.state === "string") return m as JobLiveMessage;
+  return undefined;
+}
 
 /** A fresh job id such as `j3fa9c01b7e42`. */
 export function newJobId(): string {
@@ -42,6 +73,8 @@ export interface RedisJobStoreOptions {
   readonly prefix: string;
   /** How long a job is kept after it was last touched. */
   readonly ttlSeconds: number;
+  /** Seals records on write and verifies them on read. */
+  readonly sealer: StateSealer;
 }
 
 /** {@link JobStore} on Redis. */
@@ -49,28 +82,41 @@ export class RedisJobStore implements JobStore {
   private readonly redis: RedisClient;
   private readonly prefix: string;
   private readonly ttl: number;
+  private readonly sealer: StateSealer;
 
   constructor(options: RedisJobStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.prefix;
     this.ttl = options.ttlSeconds;
+    this.sealer = options.sealer;
   }
 
   private key(id: string): string {
     return `${this.prefix}job:{${id}}`;
   }
 
+  private eventsKey(id: string): string {
+    return `${this.key(id)}:events`;
+  }
+
+  /** The job sealed in `raw`, or undefined (counted and logged) when it does not verify. */
+  private open(id: string, raw: string): JobRecord | undefined {
+    const opened = this.sealer.open<JobRecord>(JOB_KIND, this.key(id), raw);
+    return opened.ok ? opened.value : undefined;
+  }
+
   /** Queues a publish of `message` on the job's channel: sharded in a cluster, so it stays in the job's slot. */
   private live(tx: ChainableCommander, id: string, message: JobLiveMessage): ChainableCommander {
     const channel = jobEventsChannel(this.prefix, id);
-    const raw = JSON.stringify(message);
+    const raw = this.sealer.seal(JOB_LIVE_KIND, channel, message);
     return isCluster(this.redis) ? tx.spublish(channel, raw) : tx.publish(channel, raw);
   }
 
   async create(job: JobRecord): Promise<void> {
     const index = `${this.prefix}jobs`;
     const now = Date.now();
-    await this.redis.set(this.key(job.id), JSON.stringify(job), "EX", this.ttl);
+    const key = this.key(job.id);
+    await this.redis.set(key, this.sealer.seal(JOB_KIND, key, job), "EX", this.ttl);
     await this.redis
       .multi()
       .zadd(index, now, job.id)
@@ -79,12 +125,12 @@ export class RedisJobStore implements JobStore {
   }
 
   async addEvent(id: string, event: BotEvent): Promise<void> {
-    const key = `${this.key(id)}:events`;
+    const key = this.eventsKey(id);
     const entry: JobEvent = { at: new Date().toISOString(), event };
     const live: JobLiveMessage = { type: "event", entry };
     const tx = this.redis
       .multi()
-      .rpush(key, JSON.stringify(entry))
+      .rpush(key, this.sealer.seal(JOB_EVENT_KIND, key, entry))
       .ltrim(key, -MAX_JOB_EVENTS, -1)
       .expire(key, this.ttl);
     await this.live(tx, id, live).exec();
@@ -98,20 +144,25 @@ export class RedisJobStore implements JobStore {
     if (!job) return;
     const done: JobRecord = { ...job, ...outcome };
     const live: JobLiveMessage = { type: "finished", state: outcome.state };
-    const tx = this.redis.multi().set(this.key(id), JSON.stringify(done), "EX", this.ttl);
+    const key = this.key(id);
+    const tx = this.redis.multi().set(key, this.sealer.seal(JOB_KIND, key, done), "EX", this.ttl);
     await this.live(tx, id, live).exec();
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
     if (!JOB_ID_PATTERN.test(id)) return undefined;
     const raw = await this.redis.get(this.key(id));
-    return raw === null ? undefined : (JSON.parse(raw) as JobRecord);
+    return raw === null ? undefined : this.open(id, raw);
   }
 
   async events(id: string): Promise<readonly JobEvent[]> {
     if (!JOB_ID_PATTERN.test(id)) return [];
-    const raw = await this.redis.lrange(`${this.key(id)}:events`, 0, -1);
-    return raw.map((r) => JSON.parse(r) as JobEvent);
+    const key = this.eventsKey(id);
+    const raw = await this.redis.lrange(key, 0, -1);
+    return raw.flatMap((r) => {
+      const opened = this.sealer.open<JobEvent>(JOB_EVENT_KIND, key, r);
+      return opened.ok ? [opened.value] : [];
+    });
   }
 
   async list(limit: number): Promise<readonly JobRecord[]> {
@@ -122,6 +173,9 @@ export class RedisJobStore implements JobStore {
     const raws = await Promise.all(ids.map((id) => this.redis.get(this.key(id))));
     const gone = ids.filter((_, i) => raws[i] === null);
     if (gone.length > 0) await this.redis.zrem(index, ...gone);
-    return raws.flatMap((r) => (r === null ? [] : [JSON.parse(r) as JobRecord]));
+    return raws.flatMap((r, i) => {
+      const job = r === null ? undefined : this.open(ids[i] ?? "", r);
+      return job === undefined ? [] : [job];
+    });
   }
 }

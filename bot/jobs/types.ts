@@ -48,8 +48,10 @@ export interface JobStore {
     id: string,
     outcome: Pick<JobRecord, "state" | "result" | "error"> & { readonly finishedAt: string },
   ): Promise<void>;
+  /** The job, or undefined when it is unknown, expired or its stored record fails verification. */
   get(id: string): Promise<JobRecord | undefined>;
+  /** The job's progress events, oldest first; entries that fail verification are left out. */
   events(id: string): Promise<readonly JobEvent[]>;
-  /** The most recent jobs, newest first. */
+  /** The most recent jobs, newest first (records that fail verification are left out). */
   list(limit: number): Promise<readonly JobRecord[]>;
 }

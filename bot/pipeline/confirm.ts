@@ -1,12 +1,14 @@
 /**
  * The confirmation steps: a `dangerous` command is parked under a short code instead of
  * running, and `confirm <code>` (within the TTL, once, optionally by someone else) swaps the
- * parked command back in.
+ * parked command back in. The parked record is sealed (see confirm/store.ts): a planted,
+ * edited or moved one is refused with E_CONFIRM_TAMPERED, a consumed one written back with
+ * E_CONFIRM_REPLAYED.
  */
 import { CommodoreError } from "../../lib/errors.ts";
 import { CONFIRM_COMMAND } from "../commands/builtins/confirm.ts";
 import type { CommandRegistry } from "../commands/registry.ts";
-import type { ConfirmStore } from "../confirm/store.ts";
+import type { ConfirmStore, PendingConfirmation } from "../confirm/store.ts";
 import type { Policy } from "../permissions/policy.ts";
 import type { Middleware } from "./context.ts";
 
@@ -26,18 +28,24 @@ export function resolveConfirmStep(
     if (ctx.command?.spec.name !== CONFIRM_COMMAND) return await next();
     const code = String(ctx.command.args["code"]).toLowerCase();
     const me = ctx.invocation.principal;
-    const pending = await store.peek(code);
-    if (pending?.needsOtherPerson === true && pending.requester.id === me.id)
-      throw new CommodoreError(
-        "E_CONFIRM_SAME_PERSON",
-        `${pending.text} needs confirmation by someone other than ${me.id}`,
-        { hint: `ask a colleague to say \`confirm ${code}\`` },
-      );
+    const checkConfirmer = (pending: PendingConfirmation | undefined) => {
+      if (pending?.needsOtherPerson === true && pending.requester.id === me.id)
+        throw new CommodoreError(
+          "E_CONFIRM_SAME_PERSON",
+          `${pending.text} needs confirmation by someone other than ${me.id}`,
+          { hint: `ask a colleague to say \`confirm ${code}\`` },
+        );
+    };
+    // Both reads verify the sealed record (E_CONFIRM_TAMPERED, E_CONFIRM_REPLAYED). The peek
+    // keeps a same-person attempt from using the code up; the check is repeated on the record
+    // actually taken in case another one was written in between.
+    checkConfirmer(await store.peek(code));
     const taken = await store.take(code);
     if (!taken)
       throw new CommodoreError("E_CONFIRM_UNKNOWN", `no pending command with code ${code}`, {
         hint: "codes work once and expire after a few minutes; run the command again",
       });
+    checkConfirmer(taken);
     const spec = registry.resolve(taken.command);
     const parked = {
       spec,

@@ -13,6 +13,7 @@ import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
 import { createBus } from "../../lib/redis/bus.ts";
 import type { RedisClient } from "../../lib/redis/client.ts";
+import type { StateSealer } from "../../lib/seal.ts";
 import { remoteAddress } from "../../transports/http/auth.ts";
 import type { HttpApp } from "../../transports/http/context.ts";
 import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
@@ -28,6 +29,8 @@ export interface RuntimeProvisioningDeps {
   /** The bot's command connection (provisioning never blocks or subscribes on it). */
   readonly redis: RedisClient;
   readonly fleet: Pick<FleetExecutor, "nodes">;
+  /** Seals the queue's entries (derived from the controller key, see services.ts). */
+  readonly sealer: StateSealer;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   readonly env: NodeJS.ProcessEnv;
@@ -76,6 +79,7 @@ export function createRuntimeProvisioning(
     options,
     redis: deps.redis,
     directory,
+    sealer: deps.sealer,
     logger: deps.logger,
     ...(relay === undefined ? {} : { notifier: relay.notifier }),
     metrics: deps.metrics,

@@ -83,3 +83,16 @@ export class HostUnreachableError extends CommodoreError {
     });
   }
 }
+
+/** A TOFU host-key pin in Redis failed verification: it was planted or edited. */
+export class TamperedPinError extends CommodoreError {
+  constructor(name: string, redisKey: string) {
+    super(
+      "E_PROVISION_PIN_TAMPERED",
+      `the pinned host key for ${name} failed verification; refusing to run`,
+      {
+        hint: `someone with Redis write access changed ${redisKey}; check the host, then DEL that key so the next run pins again`,
+      },
+    );
+  }
+}

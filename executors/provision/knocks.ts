@@ -3,11 +3,19 @@
  * provisioning" in Redis and exits. The bot's consumer turns each knock into a queued run for
  * the registered host with that address; the run still requires the host's pinned key. A
  * knock is unauthenticated and spoofable, so an unmatched one is dropped and counted.
+ *
+ * A plain knock says nothing but the address: the host's facts or `defaultPlaybook` choose the
+ * playbook, exactly as for a knock on the network, so a Redis writer who pushes one gains
+ * nothing a spoofed knock does not give. A knock that names a playbook must be sealed
+ * (lib/seal.ts, kind `knock`, bound to the logical knock list, since `LMOVE` moves the raw
+ * entry between the two lists): the hook seals it when given the controller key
+ * (`--key`). An unsealed knock naming a playbook, or one whose seal fails, is dropped.
  */
 import { CommodoreError, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { MetricsRegistry, type Counter } from "../../lib/metrics.ts";
 import type { RedisClient } from "../../lib/redis/client.ts";
+import type { StateSealer } from "../../lib/seal.ts";
 import { RunAlreadyPendingError } from "./errors.ts";
 import { hostsWithAddress, type HostDirectory } from "./hosts.ts";
 import { normalizeAddress, type NetworkSet } from "./net.ts";
@@ -23,7 +31,10 @@ export interface Knock {
 
 /** How often the consumer looks for knocks. */
 export const DEFAULT_KNOCK_POLL_MS = 250;
-const MAX_KNOCK_BYTES = 1_024;
+/** Record kind of a sealed knock. */
+export const KNOCK_KIND = "knock";
+/** Largest knock read: room for a sealed one with a long playbook name. */
+const MAX_KNOCK_BYTES = 4_096;
 
 /**
  * The list knocks wait in, and the one they sit in while being handled (moved between with
@@ -33,19 +44,35 @@ export function knockKeys(prefix: string): { list: string; processing: string } 
   return { list: `${prefix}knocks`, processing: `${prefix}knocks:processing` };
 }
 
-/** Records a knock (used by the CLI hook). */
-export async function pushKnock(redis: RedisClient, prefix: string, knock: Knock): Promise<void> {
-  await redis.rpush(knockKeys(prefix).list, JSON.stringify(knock));
+/**
+ * Records a knock (used by the CLI hook), sealed when a sealer is given. Without one the knock
+ * must not name a playbook: the consumer would drop it.
+ */
+export async function pushKnock(
+  redis: RedisClient,
+  prefix: string,
+  knock: Knock,
+  sealer?: StateSealer,
+): Promise<void> {
+  const list = knockKeys(prefix).list;
+  await redis.rpush(
+    list,
+    sealer === undefined ? JSON.stringify(knock) : sealer.seal(KNOCK_KIND, list, knock),
+  );
 }
 
-function decodeKnock(raw: string): Knock | undefined {
-  if (raw.length > MAX_KNOCK_BYTES) return undefined;
+function knockFrom(value: unknown): Knock | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const ip = typeof v["ip"] === "string" ? normalizeAddress(v["ip"]) : undefined;
+  if (ip === undefined || typeof v["at"] !== "string") return undefined;
+  const playbook = typeof v["playbook"] === "string" ? v["playbook"] : undefined;
+  return playbook === undefined ? { ip, at: v["at"] } : { ip, playbook, at: v["at"] };
+}
+
+function parseJson(raw: string): unknown {
   try {
-    const v = JSON.parse(raw) as Record<string, unknown>;
-    const ip = typeof v["ip"] === "string" ? normalizeAddress(v["ip"]) : undefined;
-    if (ip === undefined || typeof v["at"] !== "string") return undefined;
-    const playbook = typeof v["playbook"] === "string" ? v["playbook"] : undefined;
-    return playbook === undefined ? { ip, at: v["at"] } : { ip, playbook, at: v["at"] };
+    return JSON.parse(raw);
   } catch {
     return undefined;
   }
@@ -59,6 +86,8 @@ export interface KnockConsumerDeps {
   readonly directory: HostDirectory;
   readonly defaults: PlaybookDefaults;
   readonly tofuNetworks: NetworkSet;
+  /** Verifies sealed knocks (the controller key's sealer). */
+  readonly sealer: StateSealer;
   readonly logger: Logger;
   readonly metrics?: MetricsRegistry;
   readonly pollMs?: number;
@@ -132,9 +161,38 @@ export class KnockConsumer {
     this.log.warn(msg, fields);
   }
 
+  /** The knock in `raw`, or undefined after dropping (and counting) it. */
+  private decode(raw: string): Knock | undefined {
+    if (raw.length > MAX_KNOCK_BYTES) {
+      this.drop("malformed", "malformed knock dropped", { bytes: raw.length });
+      return undefined;
+    }
+    const { sealer } = this.deps;
+    const list = this.keys.list;
+    const sealed = sealer.verify(KNOCK_KIND, list, raw);
+    if (!sealed.ok && sealed.reason !== "unsigned") {
+      sealer.reject(KNOCK_KIND, list, sealed.reason, sealed.detail);
+      if (sealed.reason === "malformed")
+        this.drop("malformed", "malformed knock dropped", { bytes: raw.length });
+      else this.drop("unverified", "knock with a bad seal dropped", { reason: sealed.reason });
+      return undefined;
+    }
+    const knock = knockFrom(sealed.ok ? sealed.value : parseJson(raw));
+    if (!knock) {
+      this.drop("malformed", "malformed knock dropped", { bytes: raw.length });
+      return undefined;
+    }
+    if (!sealed.ok && knock.playbook !== undefined) {
+      sealer.reject(KNOCK_KIND, list, "unsigned", "an unsealed knock may not name a playbook");
+      this.drop("unverified", "unsealed knock naming a playbook dropped", { ip: knock.ip });
+      return undefined;
+    }
+    return knock;
+  }
+
   private async handle(raw: string): Promise<void> {
-    const knock = decodeKnock(raw);
-    if (!knock) return this.drop("malformed", "malformed knock dropped", { bytes: raw.length });
+    const knock = this.decode(raw);
+    if (!knock) return;
     const matches = hostsWithAddress(await this.deps.directory.list(), knock.ip);
     if (matches.length > 1) {
       return this.drop("multiple", "knock matches several hosts; dropped", { ip: knock.ip });

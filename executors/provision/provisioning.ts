@@ -7,6 +7,7 @@ import type { Context, Hono } from "hono";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
 import type { RedisClient } from "../../lib/redis/client.ts";
+import type { StateSealer } from "../../lib/seal.ts";
 import type { Executor } from "../executor.ts";
 import { createProvisionCallbackRoutes } from "./callback.ts";
 import { createProvisionExecutor } from "./executor.ts";
@@ -29,6 +30,8 @@ export interface ProvisioningDeps {
   /** A non-blocking command connection (no subscriptions). */
   readonly redis: RedisClient;
   readonly directory: HostDirectory;
+  /** Seals queue entries and verifies them and sealed knocks (from the controller key). */
+  readonly sealer: StateSealer;
   readonly logger: Logger;
   readonly notifier?: Notifier;
   readonly metrics?: MetricsRegistry;
@@ -51,7 +54,7 @@ export interface Provisioning {
 
 /** Builds provisioning from validated options and injected dependencies. */
 export function createProvisioning(deps: ProvisioningDeps): Provisioning {
-  const { options, redis, directory, logger } = deps;
+  const { options, redis, directory, sealer, logger } = deps;
   const prefix = options.redisPrefix;
   const defaults: PlaybookDefaults = {
     defaultPlaybook: options.defaultPlaybook,
@@ -60,7 +63,7 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
   const run = createPlaybookRunner({
     options,
     directory,
-    pins: createRedisPins(redis, prefix),
+    pins: createRedisPins(redis, prefix, sealer),
     logger,
   });
   const queue = new ProvisionQueue({
@@ -70,6 +73,7 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
     retries: options.retries,
     leaseMs: options.leaseMs,
     run,
+    sealer,
     logger,
     validate: createSpecValidator(options),
     ...(deps.notifier ? { notifier: deps.notifier } : {}),
@@ -82,6 +86,7 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
     directory,
     defaults,
     tofuNetworks: networkSet(options.tofuNetworks),
+    sealer,
     logger,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });

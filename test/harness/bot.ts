@@ -10,12 +10,16 @@ import type { FleetPort } from "../../bot/fleet-port.ts";
 import { configSchema, type Config } from "../../config/schema.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
+import type { StateSealer } from "../../lib/seal.ts";
+import { testSealer } from "./seal.ts";
 import { tempDir } from "./tmp.ts";
 
 /** A bot bundle plus helpers. */
 export interface TestBot extends BotBundle {
   readonly auditFile: string;
   readonly metrics: MetricsRegistry;
+  /** Seals the bot's confirmations and jobs (the test controller key; counts into `metrics`). */
+  readonly sealer: StateSealer;
   /** Runs `text` as `principal` and returns every event. */
   run(principal: Principal, text: string, transport?: TransportName): Promise<BotEvent[]>;
 }
@@ -33,17 +37,20 @@ export function testBot(
   };
   const config: Config = configSchema.parse(withAudit);
   const metrics = new MetricsRegistry();
+  const sealer = testSealer({ metrics });
   const bundle = createBot({
     config,
     redis,
     logger: silentLogger,
     metrics,
+    sealer,
     ...(fleet === undefined ? {} : { fleet }),
   });
   return {
     ...bundle,
     auditFile,
     metrics,
+    sealer,
     async run(principal, text, transport = "cli") {
       const events: BotEvent[] = [];
       await bundle.bot.handle({ principal, transport, text }, (e) => events.push(e));

@@ -44,6 +44,7 @@ export async function startTestStatus(
     jobs: bot.jobs,
     redis,
     prefix: "commodore:",
+    sealer: bot.sealer,
     nodes: fleet === undefined ? undefined : () => fleet.nodes(),
     anonymousFrom: extra.anonymousFrom ?? [],
     rateLimit: { perMinute: 6_000, burst: 1_000 },

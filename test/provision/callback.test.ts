@@ -9,6 +9,7 @@ import { parseProvisionOptions } from "../../executors/provision/options.ts";
 import { ProvisionQueue } from "../../executors/provision/queue/queue.ts";
 import { createSpecValidator } from "../../executors/provision/validate.ts";
 import { startRedis, type TestRedis } from "../harness/redis-server.ts";
+import { testSealer } from "../harness/seal.ts";
 import { makeKey } from "../harness/ssh-keys.ts";
 import { makeDirs } from "./fixture.ts";
 import { nodeRemoteAddress, post, serveCallback } from "./http-client.ts";
@@ -61,6 +62,7 @@ before(async () => {
     retries: options.retries,
     leaseMs: 1_000,
     run: async () => ({ status: "error", message: "not used", durationMs: 0 }),
+    sealer: testSealer(),
     logger: silentLogger,
     validate: createSpecValidator(options),
   });

@@ -21,10 +21,12 @@ import { isCluster, type RedisClient } from "../../lib/redis/client.ts";
 import { connectUrl } from "../../lib/redis/url.ts";
 import { waitFor } from "../harness/ports.ts";
 import { startCluster, type TestCluster } from "../harness/redis-cluster.ts";
+import { testSealer } from "../harness/seal.ts";
 
 const defaults = { firstBoot: { factKey: "role", map: { web: "web" } } };
 
 const succeeded = { status: "succeeded", message: "ok", durationMs: 1 } as const;
+const sealer = testSealer();
 
 function spec(host: string): ProvisionJobSpec {
   return { host, playbook: "web", trigger: "command", check: false, requestedBy: "test" };
@@ -43,6 +45,7 @@ describe("provisioning on a three-master Redis Cluster", () => {
       retries: { max: 2, baseMs: 10, capMs: 20 },
       leaseMs: 1_000,
       run,
+      sealer,
       logger: silentLogger,
       pollMs: 20,
     });
@@ -111,7 +114,7 @@ describe("provisioning on a three-master Redis Cluster", () => {
   test("knocks move between their two lists and first-boot markers are set once", async () => {
     const prefix = "{commodore:provision-knocks}:";
     const queue = newQueue(async () => succeeded, prefix);
-    await pushKnock(redis, prefix, { ip: "10.9.0.5", playbook: "web", at: "now" });
+    await pushKnock(redis, prefix, { ip: "10.9.0.5", playbook: "web", at: "now" }, sealer);
     const consumer = new KnockConsumer({
       redis,
       prefix,
@@ -119,6 +122,7 @@ describe("provisioning on a three-master Redis Cluster", () => {
       directory: createStaticHostDirectory([]),
       defaults,
       tofuNetworks: networkSet(["10.9.0.0/24"]),
+      sealer,
       logger: silentLogger,
     });
     await consumer.drain();

@@ -8,8 +8,11 @@ import { silentLogger } from "../../lib/log.ts";
 import { createStaticHostDirectory } from "../../executors/provision/hosts.ts";
 import { createProvisioning, type Provisioning } from "../../executors/provision/provisioning.ts";
 import type { ProvisionOptions } from "../../executors/provision/options.ts";
+import { SPEC_KIND } from "../../executors/provision/queue/codec.ts";
+import type { ProvisionJobSpec } from "../../executors/provision/types.ts";
 import { waitFor } from "../harness/ports.ts";
 import { startRedis, type TestRedis } from "../harness/redis-server.ts";
+import { testSealer } from "../harness/seal.ts";
 import { startSshd, type TestSshd } from "../harness/sshd.ts";
 import { makeDirs, makeOptions, registered, type Dirs } from "./fixture.ts";
 import { nodeRemoteAddress, post, serveCallback } from "./http-client.ts";
@@ -26,6 +29,7 @@ let dirs: Dirs;
 let options: ProvisionOptions;
 const clients: Redis[] = [];
 const instances: Provisioning[] = [];
+const sealer = testSealer();
 const children: (() => Promise<void>)[] = [];
 before(async () => {
   server = await startRedis();
@@ -74,6 +78,7 @@ function instance(notices: string[]): { provisioning: Provisioning; redis: Redis
     options,
     redis,
     directory,
+    sealer,
     logger: silentLogger,
     notifier: { notice: (line) => notices.push(line) },
   });
@@ -169,8 +174,13 @@ describe("a herd of callbacks against a real sshd with real ansible", () => {
       clients.push(probe);
       const interrupted = new Set<string>();
       for (const id of await probe.smembers(`${options.redisPrefix}running`)) {
-        const spec = await probe.hget(`${options.redisPrefix}job:${id}`, "spec");
-        interrupted.add(String(JSON.parse(spec ?? "{}").host));
+        const key = `${options.redisPrefix}job:${id}`;
+        const spec = sealer.verify<ProvisionJobSpec>(
+          SPEC_KIND,
+          key,
+          (await probe.hget(key, "spec")) ?? "",
+        );
+        interrupted.add(spec.ok ? spec.value.host : "");
       }
       assert.ok(interrupted.size > 0, "the crash should interrupt running jobs");
 

@@ -11,6 +11,7 @@ import type { PlaybookRunner } from "../../executors/provision/runner/run.ts";
 import type { ProvisionJobSpec, RunOutcome, RunStatus } from "../../executors/provision/types.ts";
 import { startRedis, type TestRedis } from "../harness/redis-server.ts";
 import { waitFor } from "../harness/ports.ts";
+import { testSealer } from "../harness/seal.ts";
 
 let server: TestRedis;
 const clients: Redis[] = [];
@@ -23,6 +24,7 @@ after(async () => {
 });
 
 let prefixSeq = 0;
+const sealer = testSealer();
 function client(): Redis {
   const c = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
   c.on("error", () => undefined);
@@ -45,6 +47,7 @@ function makeQueue(run: PlaybookRunner, extra: Partial<ProvisionQueueOptions> = 
     retries: { max: 3, baseMs: 10, capMs: 40 },
     leaseMs: 300,
     run,
+    sealer,
     logger: silentLogger,
     notifier: { notice: (l) => lines.push(l) },
     pollMs: 20,

@@ -6,7 +6,7 @@ import { silentLogger } from "../../lib/log.ts";
 import { createProvisionExecutor } from "../../executors/provision/executor.ts";
 import { createFirstBootTrigger } from "../../executors/provision/first-boot.ts";
 import { createStaticHostDirectory, type KnownHost } from "../../executors/provision/hosts.ts";
-import { KnockConsumer, knockKeys } from "../../executors/provision/knocks.ts";
+import { KnockConsumer, knockKeys, pushKnock } from "../../executors/provision/knocks.ts";
 import { networkSet } from "../../executors/provision/net.ts";
 import { ProvisionQueue } from "../../executors/provision/queue/queue.ts";
 import type { PlaybookDefaults } from "../../executors/provision/playbooks.ts";
@@ -14,6 +14,7 @@ import type { ProvisionProgress, RunOutcome } from "../../executors/provision/ty
 import { createSpecValidator } from "../../executors/provision/validate.ts";
 import { freePort } from "../harness/ports.ts";
 import { startRedis, type TestRedis } from "../harness/redis-server.ts";
+import { testSealKeyFile, testSealer } from "../harness/seal.ts";
 import { makeKey } from "../harness/ssh-keys.ts";
 import { makeDirs, type Dirs } from "./fixture.ts";
 
@@ -28,6 +29,7 @@ let server: TestRedis;
 let redis: Redis;
 let dirs: Dirs;
 let seq = 0;
+const sealer = testSealer();
 before(async () => {
   server = await startRedis();
   redis = new Redis(server.url);
@@ -49,6 +51,7 @@ function newQueue(
     retries: { max: 1, baseMs: 10, capMs: 10 },
     leaseMs: 1_000,
     run,
+    sealer,
     logger: silentLogger,
     validate: createSpecValidator({ playbookDir: dirs.playbooks, extraVarsAllowList: [] }),
     pollMs: 20,
@@ -81,6 +84,8 @@ describe("knock hook and consumer", () => {
       prefix,
       "--playbook",
       "events",
+      "--key",
+      testSealKeyFile(),
     );
     assert.equal(v6.code, 0, v6.stderr);
     const bad = await hook("127.0.0.300", "--redis", server.url);
@@ -105,12 +110,16 @@ describe("knock hook and consumer", () => {
       directory: createStaticHostDirectory(hosts),
       defaults,
       tofuNetworks: networkSet(["127.0.1.0/24"]),
+      sealer,
       logger: silentLogger,
     });
+    // A knock naming a playbook is sealed, as `provision-hook --playbook … --key …` writes it.
     const knock = (ip: string, playbook?: string) =>
-      redis.rpush(
-        knockKeys(prefix).list,
-        JSON.stringify({ ip, at: "now", ...(playbook ? { playbook } : {}) }),
+      pushKnock(
+        redis,
+        prefix,
+        { ip, at: "now", ...(playbook ? { playbook } : {}) },
+        playbook ? sealer : undefined,
       );
     await knock("127.0.0.7"); // web07: role web → marker
     await knock("127.0.0.7"); // duplicate while pending: no second job
@@ -153,6 +162,7 @@ describe("knock hook and consumer", () => {
       directory: createStaticHostDirectory(hosts),
       defaults,
       tofuNetworks: networkSet([]),
+      sealer,
       logger: silentLogger,
       pollMs: 10,
     });

@@ -118,6 +118,7 @@ describe("three-master Redis Cluster", () => {
       "commodore:",
       silentLogger,
       new MetricsRegistry().counter("d", "d"),
+      bot.sealer,
     );
     const got: JobLiveMessage[] = [];
     const off = await hub.subscribe(accepted.jobId, (m) => got.push(m));

@@ -94,12 +94,22 @@ describe("job event stream over real Redis pub/sub", () => {
     await waitFor("stream dropped", () => streams() === "1");
 
     await redis.publish(jobEventsChannel("commodore:", id), "not json");
+    // A well-formed but unsealed message, as a Redis writer would plant it, is dropped too.
+    await redis.publish(
+      jobEventsChannel("commodore:", id),
+      JSON.stringify({ type: "finished", state: "failed" }),
+    );
     await jobs.finish(id, { state: "succeeded", finishedAt: new Date().toISOString() });
     await waitFor("end", () => first.state.done);
     assert.match(first.state.text, /event: end\ndata: .*"state":"succeeded"/);
     await waitFor("all streams closed", () => streams() === "0");
     const dropped = ui.bot.metrics.render();
-    assert.match(dropped, /commodore_status_rejected_total\{reason="malformed_live_message"\} 1/);
+    assert.match(dropped, /commodore_status_rejected_total\{reason="malformed_live_message"\} 2/);
+    assert.doesNotMatch(
+      first.state.text,
+      /"state":"failed"/,
+      "the planted end never reached the page",
+    );
   });
 
   test("a finished job streams its snapshot and ends at once; a missing one is 404", async () => {

@@ -2,11 +2,13 @@
  * `commodore config check <file>`: validates a configuration file and prints every problem
  * with its path, what was expected and what was found.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { loadConfig } from "../../../config/load.ts";
 import { ConfigError } from "../../../config/errors.ts";
 import { OptionsError } from "../../../lib/errors.ts";
 import { silentLogger } from "../../../lib/log.ts";
 import { MetricsRegistry } from "../../../lib/metrics.ts";
+import { StateSealer } from "../../../lib/seal.ts";
 import { Redis } from "ioredis";
 import { createBot } from "../../create.ts";
 import type { CliCommand, CliIo } from "../command.ts";
@@ -31,6 +33,8 @@ function crossCheck(file: string, io: CliIo): string[] {
       redis,
       logger: silentLogger,
       metrics: new MetricsRegistry(),
+      // Nothing is read or written: a throw-away key stands in for the controller's.
+      sealer: StateSealer.fromPrivateKey(generateKeyPairSync("ed25519").privateKey),
       env: io.env,
     });
     return [];

@@ -2,11 +2,18 @@
  * `commodore provision-hook <ip>`: the command knockd runs (`Start_Command = commodore
  * provision-hook %IP%`). It records the knock in Redis and exits at once; the bot later runs
  * the playbook only against a registered host whose pinned key matches.
+ *
+ * A bare knock carries only the address, which the bot never trusts for more than "this
+ * address wants provisioning". Naming a playbook (`--playbook`) is a decision the bot acts
+ * on, so it needs `--key` (the controller's private key): the knock is then sealed the way the
+ * bot seals its own Redis state (lib/seal.ts), and the bot drops unsealed knocks that name one.
  */
 import { Redis } from "ioredis";
+import { KeyError, loadPrivateKey } from "../../../executors/fleet/protocol/keys.ts";
 import { redactUrlCredentials, silentLogger } from "../../../lib/log.ts";
 import { closeRedis, waitReady } from "../../../lib/redis.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
+import { StateSealer } from "../../../lib/seal.ts";
 import { connectUrl, parseTopologyUrl } from "../../../lib/redis/url.ts";
 import { pushKnock } from "../../../executors/provision/knocks.ts";
 import { normalizeAddress } from "../../../executors/provision/net.ts";
@@ -16,7 +23,9 @@ import type { CliCommand } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import {
   CliError,
+  EXIT_CONFIG,
   EXIT_UNAVAILABLE,
+  EXIT_USAGE,
   InvalidArgumentError,
   MissingArgumentError,
 } from "../errors.ts";
@@ -49,18 +58,33 @@ function openClient(url: string): { redis: RedisClient; connect(): Promise<void>
   return { redis, connect: () => redis.connect() };
 }
 
+/** The sealer of the controller key at `path`; the key itself is never printed. */
+function sealerFor(path: string): StateSealer {
+  try {
+    return StateSealer.fromPrivateKey(loadPrivateKey(path).key);
+  } catch (err) {
+    if (err instanceof KeyError)
+      throw new CliError("E_CLI_KEY", err.message, EXIT_CONFIG, err.hint);
+    throw err;
+  }
+}
+
 /** The `provision-hook` subcommand. */
 export const command: CliCommand = {
   name: NAME,
   summary: "Queue a provisioning request for an address (for knockd's %IP%)",
-  usage: `Usage: commodore provision-hook <ip> [--redis URL] [--playbook NAME] [--prefix PREFIX]
+  usage: `Usage: commodore provision-hook <ip> [--redis URL] [--playbook NAME --key PATH] [--prefix PREFIX]
 
 Records "this address wants provisioning" in Redis and returns at once. The bot runs the
 playbook only if a registered host has this address and presents its pinned host key.
 
   --redis URL        Redis URL (default: $REDIS_URL or ${DEFAULT_REDIS_URL});
                      sentinel://host:port,…/name and cluster://host:port,… work too
-  --playbook NAME    playbook name from the bot's playbookDir (default: from the host's facts)
+  --playbook NAME    playbook name from the bot's playbookDir (default: from the host's facts);
+                     needs --key
+  --key PATH         the controller's private key (controller.keyPath, or
+                     keys/controller_ed25519 in the bot's state directory): seals the knock,
+                     so the bot trusts the playbook it names
   --prefix PREFIX    Redis key prefix (default: ${DEFAULT_REDIS_PREFIX})
 
 knockd.conf:  Start_Command = /usr/bin/commodore provision-hook %IP%`,
@@ -68,6 +92,7 @@ knockd.conf:  Start_Command = /usr/bin/commodore provision-hook %IP%`,
     const { values, positionals } = parseFlags(NAME, argv, {
       redis: { type: "string" },
       playbook: { type: "string" },
+      key: { type: "string" },
       prefix: { type: "string" },
     });
     const [rawIp, extra] = positionals;
@@ -90,6 +115,14 @@ knockd.conf:  Start_Command = /usr/bin/commodore provision-hook %IP%`,
         );
       }
     }
+    if (values.playbook !== undefined && values.key === undefined) {
+      throw new CliError(
+        "E_CLI_MISSING_ARGUMENT",
+        `--playbook for "${NAME}" needs --key: the bot acts on the playbook of a knock sealed with the controller key only`,
+        EXIT_USAGE,
+        "pass --key with the controller's private key, or leave --playbook out so the host's facts choose",
+      );
+    }
     const prefix = values.prefix ?? DEFAULT_REDIS_PREFIX;
     if (!HASH_TAGGED_PREFIX.test(prefix)) {
       throw new InvalidArgumentError(
@@ -99,17 +132,23 @@ knockd.conf:  Start_Command = /usr/bin/commodore provision-hook %IP%`,
         prefix,
       );
     }
+    const sealer = values.key === undefined ? undefined : sealerFor(values.key);
     const url = values.redis ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL;
     const { redis, connect } = openClient(url);
     let lastError: string | undefined;
     redis.on("error", (err: Error) => (lastError = err.message));
     try {
       await connect();
-      await pushKnock(redis, prefix, {
-        ip,
-        ...(values.playbook !== undefined ? { playbook: values.playbook } : {}),
-        at: new Date().toISOString(),
-      });
+      await pushKnock(
+        redis,
+        prefix,
+        {
+          ip,
+          ...(values.playbook !== undefined ? { playbook: values.playbook } : {}),
+          at: new Date().toISOString(),
+        },
+        sealer,
+      );
     } catch (err) {
       throw new CliError(
         "E_CLI_REDIS_UNAVAILABLE",

@@ -1,9 +1,23 @@
 /**
  * Encoding queued jobs for Redis and decoding them back. Everything read from Redis is
  * re-validated: a corrupted or hostile record yields `undefined`, never a crash.
+ *
+ * The fields that decide or report a run are sealed (lib/seal.ts) and bound to the job's hash
+ * key `<prefix>job:<id>`: `spec` (host, address, playbook, trigger, check, extra vars, who
+ * asked) and `outcome`. The hash never moves (only job ids move between the pending, delayed
+ * and running structures), so a spec verifies only in the job it was queued as. The
+ * bookkeeping fields the Lua scripts update in place (state, attempts, owner, timestamps)
+ * are not sealed: Redis cannot compute the MAC, and they decide when a sealed spec runs,
+ * never what runs or where.
  */
 import { z } from "zod";
+import type { SealVerifyReason, StateSealer } from "../../../lib/seal.ts";
 import type { ProvisionJob, ProvisionJobSpec, RunOutcome } from "../types.ts";
+
+/** Record kind of a job's `spec` field in its seal. */
+export const SPEC_KIND = "provision-spec";
+/** Record kind of a job's `outcome` field in its seal. */
+export const OUTCOME_KIND = "provision-outcome";
 
 const TRIGGERS = ["command", "callback", "first-boot", "knock"] as const;
 const RUN_STATUSES = [
@@ -58,43 +72,67 @@ export function validateSpec(spec: unknown): { spec: ProvisionJobSpec } | { erro
   return { error: `${issue?.path.join(".") || "request"}: ${issue?.message ?? "invalid"}` };
 }
 
-/** The JSON stored for a spec. */
-export function encodeSpec(spec: ProvisionJobSpec): string {
-  return JSON.stringify(spec);
+/** The stored `spec` field of the job hash at `jobKey`. */
+export function sealSpec(sealer: StateSealer, jobKey: string, spec: ProvisionJobSpec): string {
+  return sealer.seal(SPEC_KIND, jobKey, spec);
 }
 
-/** Parses a stored spec; undefined when corrupt. */
-export function decodeSpec(text: string | null | undefined): ProvisionJobSpec | undefined {
-  if (!text) return undefined;
-  try {
-    const result = validateSpec(JSON.parse(text));
-    return "spec" in result ? result.spec : undefined;
-  } catch {
-    return undefined;
+/** The stored `outcome` field of the job hash at `jobKey`. */
+export function sealOutcome(sealer: StateSealer, jobKey: string, outcome: RunOutcome): string {
+  return sealer.seal(OUTCOME_KIND, jobKey, outcome);
+}
+
+/**
+ * The spec stored in the job hash at `jobKey`, or why it was refused: missing, not sealed by
+ * this controller for this job, or invalid. Refusals are counted and logged by the sealer.
+ */
+export function openSpec(
+  sealer: StateSealer,
+  jobKey: string,
+  raw: string | null | undefined,
+): { readonly spec: ProvisionJobSpec } | { readonly refused: SealVerifyReason } {
+  if (!raw) {
+    sealer.reject(SPEC_KIND, jobKey, "malformed", "the job has no spec");
+    return { refused: "malformed" };
   }
-}
-
-function decodeOutcome(text: string | undefined): RunOutcome | undefined {
-  if (!text) return undefined;
-  try {
-    const parsed = outcomeSchema.safeParse(JSON.parse(text));
-    return parsed.success ? (parsed.data as RunOutcome) : undefined;
-  } catch {
-    return undefined;
+  const opened = sealer.open(SPEC_KIND, jobKey, raw);
+  if (!opened.ok) return { refused: opened.reason };
+  const checked = validateSpec(opened.value);
+  if ("error" in checked) {
+    sealer.reject(SPEC_KIND, jobKey, "malformed", "the spec does not validate");
+    return { refused: "malformed" };
   }
+  return checked;
 }
 
-/** Builds a job from its Redis hash; undefined when missing or corrupt. */
-export function decodeJob(hash: Record<string, string>): ProvisionJob | undefined {
-  const spec = decodeSpec(hash["spec"]);
+/**
+ * Builds a job from its Redis hash at `jobKey`; undefined when missing or corrupt, or when
+ * its spec or outcome fails verification (counted and logged).
+ */
+export function decodeJob(
+  sealer: StateSealer,
+  jobKey: string,
+  hash: Record<string, string>,
+): ProvisionJob | undefined {
+  if (Object.keys(hash).length === 0) return undefined;
+  const opened = openSpec(sealer, jobKey, hash["spec"]);
+  if (!("spec" in opened)) return undefined;
+  const { spec } = opened;
   const state = z.enum(STATES).safeParse(hash["state"]);
   const attempts = Number(hash["attempts"]);
   const id = hash["id"];
   const enqueuedAt = hash["enqueuedAt"];
-  if (!spec || !state.success || !Number.isInteger(attempts) || !id || !enqueuedAt)
-    return undefined;
+  if (!state.success || !Number.isInteger(attempts) || !id || !enqueuedAt) return undefined;
   const optional = (key: string) => (hash[key] ? { [key]: hash[key] } : {});
-  const outcome = decodeOutcome(hash["outcome"]);
+  let outcome: RunOutcome | undefined;
+  const rawOutcome = hash["outcome"];
+  if (rawOutcome) {
+    const sealed = sealer.open(OUTCOME_KIND, jobKey, rawOutcome);
+    if (!sealed.ok) return undefined;
+    const parsed = outcomeSchema.safeParse(sealed.value);
+    // zod leaves absent optional fields absent, so the exact-optional cast is sound.
+    outcome = parsed.success ? (parsed.data as RunOutcome) : undefined;
+  }
   return {
     ...spec,
     id,

@@ -4,24 +4,36 @@
  * Every trigger enqueues here. Runs are claimed FIFO under a global concurrency cap, a host has
  * at most one pending or running job, unreachable hosts are retried with exponential backoff,
  * and jobs whose worker died (heartbeat expired) are put back at the head of the queue.
+ * What a job runs (its spec) is sealed with the controller key: a planted or edited job is
+ * finished as `refused` without running (see codec.ts).
  */
 import { randomUUID } from "node:crypto";
 import { errorMessage } from "../../../lib/errors.ts";
 import type { Logger } from "../../../lib/log.ts";
 import type { MetricsRegistry } from "../../../lib/metrics.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
+import type { SealVerifyReason, StateSealer } from "../../../lib/seal.ts";
 import { InvalidHostError, RunAlreadyPendingError, UnknownJobError } from "../errors.ts";
 import { endNotice, silentNotifier, startNotice, type Notifier } from "../notifier.ts";
 import type { PlaybookRunner } from "../runner/run.ts";
 import type { ProvisionJob, ProvisionJobSpec, RunOutcome } from "../types.ts";
 import { retryDelay, validateSpec } from "./codec.ts";
 import { createQueueMetrics, type QueueMetrics } from "./metrics.ts";
-import { JobStore } from "./store.ts";
+import { JobStore, type Claimed } from "./store.ts";
 
 /** How often workers look for runnable jobs when nothing woke them. */
 export const DEFAULT_POLL_MS = 250;
 const HEARTBEATS_PER_LEASE = 3;
 const MS_PER_S = 1_000;
+
+/** The outcome of a claimed job whose stored spec was refused: it is finished, never run. */
+function refusal(reason: SealVerifyReason): RunOutcome {
+  return {
+    status: "refused",
+    message: `job record failed verification (${reason}); not run`,
+    durationMs: 0,
+  };
+}
 
 /** Options of {@link ProvisionQueue}. */
 export interface ProvisionQueueOptions {
@@ -32,6 +44,8 @@ export interface ProvisionQueueOptions {
   /** A worker whose heartbeat is older than this is presumed dead. */
   readonly leaseMs: number;
   readonly run: PlaybookRunner;
+  /** Seals specs and outcomes (the controller key's sealer, shared by every bot process). */
+  readonly sealer: StateSealer;
   readonly logger: Logger;
   readonly notifier?: Notifier;
   readonly metrics?: MetricsRegistry;
@@ -56,7 +70,7 @@ export class ProvisionQueue {
   private pumpAgain = false;
 
   constructor(private readonly options: ProvisionQueueOptions) {
-    this.store = new JobStore(options.redis, options.prefix);
+    this.store = new JobStore(options.redis, options.prefix, options.sealer);
     this.log = options.logger.child({ component: "provision-queue", worker: this.workerId });
     this.notifier = options.notifier ?? silentNotifier;
     this.metrics = createQueueMetrics(options.metrics, () => this.active.size);
@@ -167,7 +181,7 @@ export class ProvisionQueue {
             await this.store.recover(this.workerId, claimed.id);
             break;
           }
-          this.launch(claimed.id, claimed.spec, claimed.attempt);
+          this.launch(claimed);
         }
       } while (this.pumpAgain && this.running);
     }).finally(() => {
@@ -175,11 +189,13 @@ export class ProvisionQueue {
     });
   }
 
-  private launch(id: string, spec: ProvisionJobSpec | undefined, attempt: number): void {
+  private launch(claimed: Claimed): void {
+    const { id } = claimed;
     const controller = new AbortController();
-    const work = spec
-      ? this.execute(id, spec, attempt, controller.signal)
-      : this.finish(id, undefined, { status: "error", message: "corrupt job", durationMs: 0 }, 1);
+    const work =
+      "spec" in claimed
+        ? this.execute(id, claimed.spec, claimed.attempt, controller.signal)
+        : this.finish(id, undefined, refusal(claimed.refused), 1);
     const done = work.finally(() => this.active.delete(id));
     this.active.set(id, { controller, done });
     void done.then(() => this.kick());

@@ -5,11 +5,20 @@
  * keeps them in the slot of the declared keys, so the scripts also run on a Redis Cluster.
  */
 
-/** KEYS host, seq, pending; ARGV prefix, spec, nowIso → {1, id} or {0, existingId}. */
+/**
+ * KEYS host, seq, pending; ARGV prefix, spec, nowIso, expectedId → {1, id}, {0, existingId}
+ * when the host is busy, or {2, nextId} when the next id is not `expectedId`. The spec is
+ * sealed for its job's key, so the caller must know the id first: it seals for the `nextId`
+ * this answers and calls again (an empty `expectedId` only asks). Ids stay gapless.
+ */
 export const ENQUEUE = `
 local existing = redis.call('GET', KEYS[1])
 if existing then return {0, existing} end
-local id = 'prov-' .. redis.call('INCR', KEYS[2])
+local id = 'prov-' .. ((tonumber(redis.call('GET', KEYS[2])) or 0) + 1)
+if id ~= ARGV[4] then return {2, id} end
+redis.call('INCR', KEYS[2])
+-- A fresh job never inherits fields (say a sealed outcome) of an older one with its id.
+redis.call('DEL', ARGV[1] .. 'job:' .. id)
 redis.call('HSET', ARGV[1] .. 'job:' .. id, 'id', id, 'spec', ARGV[2], 'state', 'pending',
   'attempts', 0, 'enqueuedAt', ARGV[3])
 redis.call('SET', KEYS[1], id)

@@ -1,8 +1,10 @@
 /**
  * Trust-on-first-use pins: the first key seen for an address in an allowed network is stored
- * in Redis and every later run must present the same key.
+ * in Redis, sealed by the controller, and every later run must present the same key.
  */
 import type { RedisClient } from "../../../lib/redis/client.ts";
+import type { StateSealer } from "../../../lib/seal.ts";
+import { TamperedPinError } from "../errors.ts";
 import { parseHostKey, type HostKey } from "./host-key.ts";
 
 /** Where TOFU pins live. */
@@ -13,17 +15,35 @@ export interface HostKeyPins {
   pin(name: string, key: HostKey): Promise<HostKey>;
 }
 
-/** Pins stored as `<prefix>tofu:<name>` strings. */
-export function createRedisPins(redis: RedisClient, prefix: string): HostKeyPins {
+/** Record kind of a TOFU pin in its seal. */
+export const TOFU_PIN_KIND = "provision-tofu";
+
+/**
+ * Pins stored as `<prefix>tofu:<name>`, each sealed by the controller (lib/seal.ts) and bound
+ * to its key. A pin that does not verify (planted, edited, moved) fails the run closed with
+ * {@link TamperedPinError} instead of being trusted or silently replaced by a new first use.
+ */
+export function createRedisPins(
+  redis: RedisClient,
+  prefix: string,
+  sealer: StateSealer,
+): HostKeyPins {
   const keyOf = (name: string) => `${prefix}tofu:${name}`;
   const read = async (name: string) => {
-    const raw = await redis.get(keyOf(name));
-    return raw === null ? undefined : parseHostKey(raw);
+    const key = keyOf(name);
+    const raw = await redis.get(key);
+    if (raw === null) return undefined;
+    const opened = sealer.open<string>(TOFU_PIN_KIND, key, raw);
+    const pinned =
+      opened.ok && typeof opened.value === "string" ? parseHostKey(opened.value) : undefined;
+    if (!pinned) throw new TamperedPinError(name, key);
+    return pinned;
   };
   return {
     get: read,
     async pin(name, key) {
-      await redis.set(keyOf(name), `${key.type} ${key.base64}`, "NX");
+      const line = `${key.type} ${key.base64}`;
+      await redis.set(keyOf(name), sealer.seal(TOFU_PIN_KIND, keyOf(name), line), "NX");
       return (await read(name)) ?? key;
     },
   };

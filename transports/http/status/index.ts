@@ -4,6 +4,7 @@
  * links with jobs (IRC's `jobUrl`), and `close` for the shared event subscriber.
  */
 import { join } from "node:path";
+import type { StateSealer } from "../../../lib/seal.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { CommandRegistry } from "../../../bot/commands/registry.ts";
 import type { Identity } from "../../../bot/identity/identity.ts";
@@ -40,6 +41,8 @@ export interface StatusDeps {
   readonly redis: RedisClient;
   /** Key prefix with its trailing colon, as the job store uses it (`commodore:`). */
   readonly prefix: string;
+  /** The sealer the job store seals with: live messages are opened with it. */
+  readonly sealer: StateSealer;
   readonly nodes: (() => Promise<NodeInfo[]>) | undefined;
   readonly anonymousFrom: readonly string[];
   readonly rateLimit: RateLimitSettings;
@@ -73,7 +76,7 @@ export function createStatus(deps: StatusDeps): Status {
     "commodore_status_rejected_total",
     "Status page requests refused or messages dropped, by reason",
   );
-  const hub = new JobLiveHub(deps.redis, deps.prefix, deps.logger, rejected);
+  const hub = new JobLiveHub(deps.redis, deps.prefix, deps.logger, rejected, deps.sealer);
   let open = 0;
   metrics.gauge("commodore_status_streams", "Open job event streams", () => open);
   const access = new StatusAccess({

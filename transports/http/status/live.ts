@@ -1,29 +1,18 @@
 /**
  * One Redis subscriber connection shared by every open job stream: subscribes to a job's
  * events channel while at least one browser watches it, and hands each message to them.
- * Malformed messages are counted and dropped.
+ * Messages that are not sealed live messages of that job's channel are counted and dropped.
  */
-import { jobEventsChannel } from "../../../bot/jobs/redis-store.ts";
+import { jobEventsChannel, openLiveMessage } from "../../../bot/jobs/redis-store.ts";
 import type { JobLiveMessage } from "../../../bot/jobs/types.ts";
 import type { Logger } from "../../../lib/log.ts";
 import type { Counter } from "../../../lib/metrics.ts";
 import { createBus, type PubSubBus } from "../../../lib/redis/bus.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
+import type { StateSealer } from "../../../lib/seal.ts";
 
 /** Receives one job's live messages. */
 export type LiveListener = (message: JobLiveMessage) => void;
-
-function parseLive(raw: string): JobLiveMessage | undefined {
-  try {
-    const m = JSON.parse(raw) as Partial<JobLiveMessage> | null;
-    if (m?.type === "event" && typeof m.entry === "object" && m.entry !== null)
-      return m as JobLiveMessage;
-    if (m?.type === "finished" && typeof m.state === "string") return m as JobLiveMessage;
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
 
 /** Fans job channels out to listeners. */
 export class JobLiveHub {
@@ -36,6 +25,8 @@ export class JobLiveHub {
     private readonly prefix: string,
     private readonly logger: Logger,
     private readonly dropped: Counter,
+    /** Opens the sealed live messages the job store publishes. */
+    private readonly sealer: StateSealer,
   ) {}
 
   private connection(): PubSubBus {
@@ -49,7 +40,7 @@ export class JobLiveHub {
   private readonly deliver = (raw: string, channel: string): void => {
     const set = this.listeners.get(channel);
     if (!set) return;
-    const msg = parseLive(raw);
+    const msg = openLiveMessage(this.sealer, channel, raw);
     if (!msg) {
       this.dropped.inc({ reason: "malformed_live_message" });
       return;

@@ -1,13 +1,27 @@
 /**
  * The embedded Redis: a private `redis-server` from PATH on a free loopback port, with its
  * data in the state directory. Used by `commodore start` when no Redis URL is configured.
+ *
+ * It runs with the role-separated ACL of bot/runtime/redis-acl.ts: `default` is off, the bot connects
+ * as `commodore-bot` and agents as `commodore-agent`, with passwords generated once into
+ * `<dataDir>/credentials/{bot,agent}.password` (mode 0600) and kept across restarts. The ACL
+ * file (`<dataDir>/users.acl`, hashes only) is written afresh on every start, so it follows
+ * prefix changes.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdirSync } from "node:fs";
+import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { Redis } from "ioredis";
 import { CommodoreError } from "../../lib/errors.ts";
+import {
+  AGENT_USER,
+  BOT_USER,
+  PASSWORD_FILE_MODE,
+  ensurePasswordFile,
+  passwordSha256,
+  redisAcl,
+} from "../../bot/runtime/redis-acl.ts";
 
 /** How long the embedded server may take to answer PING. */
 export const REDIS_START_TIMEOUT_MS = 10_000;
@@ -19,11 +33,35 @@ const POLL_MS = 50;
 export const REDIS_MISSING =
   "redis-server not found on PATH: install it with `apt-get install redis-server` or set REDIS_URL";
 
+/** Where the embedded server keeps its generated passwords, under its data directory. */
+export const CREDENTIALS_DIR = "credentials";
+/** Its ACL file, under its data directory. */
+export const ACL_FILE = "users.acl";
+/** Answers to a probe without login that prove a server is up (`default` off or restricted). */
+const AUTH_REFUSALS = /^(NOAUTH|NOPERM)\b/;
+
 /** A running embedded redis-server. */
 export interface EmbeddedRedis {
+  /** The bot's URL (`commodore-bot`); it carries a password, so log it only redacted. */
   readonly url: string;
+  /** The agents' URL (`commodore-agent`); it carries a password, so log it only redacted. */
+  readonly agentUrl: string;
   readonly pid: number | undefined;
   stop(): Promise<void>;
+}
+
+/** Key prefixes the embedded server's ACL is written for. */
+export interface EmbeddedRedisOptions {
+  /** `redis.prefix` (default `commodore`). */
+  readonly prefix?: string | undefined;
+  /** `provision.redisPrefix` (default `{commodore:provision}:`). */
+  readonly provisionPrefix?: string | undefined;
+}
+
+/** A login for {@link answersPing}. */
+export interface PingCredentials {
+  readonly username: string;
+  readonly password: string;
 }
 
 /** The full path of `redis-server` on PATH, or undefined. */
@@ -53,33 +91,70 @@ async function freeLoopbackPort(): Promise<number> {
   });
 }
 
-/** True when a Redis on 127.0.0.1:`port` answers PING (false while it is not up yet). */
-export async function answersPing(port: number): Promise<boolean> {
+/**
+ * True when a Redis on 127.0.0.1:`port` is up (false while it is not yet). With `credentials`
+ * it must answer PING with PONG as that user; without, a server whose `default` user is off
+ * answers NOAUTH, which counts as up too.
+ */
+export async function answersPing(port: number, credentials?: PingCredentials): Promise<boolean> {
   const probe = new Redis({
     port,
     host: "127.0.0.1",
     lazyConnect: true,
+    enableReadyCheck: false,
     retryStrategy: () => null,
+    ...credentials,
   });
   probe.on("error", () => undefined);
   try {
     await probe.connect();
     return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
+  } catch (err) {
+    return credentials === undefined && err instanceof Error && AUTH_REFUSALS.test(err.message);
   } finally {
     probe.disconnect();
   }
 }
 
-/** Starts redis-server with `--dir <dataDir>`; throws E_REDIS_MISSING when it is not installed. */
+function loginUrl(user: string, password: string, port: number): string {
+  return `redis://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+}
+
+/**
+ * Generates (once) the bot's and the agents' passwords and writes the ACL file for them;
+ * returns its path and the passwords.
+ */
+function prepareAcl(
+  dataDir: string,
+  options: EmbeddedRedisOptions,
+): { aclPath: string; bot: string; agent: string } {
+  const dir = join(dataDir, CREDENTIALS_DIR);
+  const hint = "check that the state directory (COMMODORE_STATE_DIR) is writable";
+  const bot = ensurePasswordFile(dir, "bot", hint).password;
+  const agent = ensurePasswordFile(dir, "agent", hint).password;
+  const aclPath = join(dataDir, ACL_FILE);
+  const acl = redisAcl({
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    ...(options.provisionPrefix === undefined ? {} : { provisionPrefix: options.provisionPrefix }),
+    passwordSha256: { bot: passwordSha256(bot), agent: passwordSha256(agent) },
+  });
+  writeFileSync(aclPath, acl, { mode: PASSWORD_FILE_MODE });
+  return { aclPath, bot, agent };
+}
+
+/**
+ * Starts redis-server with `--dir <dataDir>` and the role-separated ACL; throws
+ * E_REDIS_MISSING when it is not installed.
+ */
 export async function startEmbeddedRedis(
   dataDir: string,
   env: NodeJS.ProcessEnv,
+  options: EmbeddedRedisOptions = {},
 ): Promise<EmbeddedRedis> {
   const binary = findRedisServer(env);
   if (binary === undefined) throw new CommodoreError("E_REDIS_MISSING", REDIS_MISSING);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const { aclPath, bot, agent } = prepareAcl(dataDir, options);
   const port = await freeLoopbackPort();
   const args = [
     "--port",
@@ -94,6 +169,8 @@ export async function startEmbeddedRedis(
     "no",
     "--protected-mode",
     "yes",
+    "--aclfile",
+    aclPath,
   ];
   const child: ChildProcess = spawn(binary, args, {
     stdio: ["ignore", "ignore", "pipe"],
@@ -103,7 +180,8 @@ export async function startEmbeddedRedis(
   child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2_000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + REDIS_START_TIMEOUT_MS;
-  while (!(await answersPing(port))) {
+  const login = { username: BOT_USER, password: bot };
+  while (!(await answersPing(port, login))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new CommodoreError(
@@ -117,7 +195,8 @@ export async function startEmbeddedRedis(
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: loginUrl(BOT_USER, bot, port),
+    agentUrl: loginUrl(AGENT_USER, agent, port),
     pid: child.pid,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

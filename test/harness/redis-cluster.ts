@@ -29,8 +29,8 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** Starts three masters and creates the cluster. */
-export async function startCluster(): Promise<TestCluster> {
+/** Starts three masters (each with `extraArgs`) and creates the cluster. */
+export async function startCluster(extraArgs: readonly string[] = []): Promise<TestCluster> {
   const dir = tempDir("commodore-cluster-");
   const taken = new Set<number>();
   const ports: number[] = [];
@@ -45,6 +45,7 @@ export async function startCluster(): Promise<TestCluster> {
         join(dir, `nodes-${port}.conf`),
         "--cluster-node-timeout",
         String(NODE_TIMEOUT_MS),
+        ...extraArgs,
       ]),
     ),
   );

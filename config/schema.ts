@@ -4,7 +4,12 @@
  * a validation error reads "<path>: expected <message>, found <value>".
  */
 import { z } from "zod";
-import { agentOptionsSchema, controllerOptionsSchema } from "../executors/fleet/options.ts";
+import type { TransportName } from "../bot/contract.ts";
+import {
+  agentOptionsSchema,
+  controllerOptionsSchema,
+  requestSignerSchema,
+} from "../executors/fleet/options.ts";
 import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
 import { provisionOptionsSchema } from "../executors/provision/options.ts";
 import { checkTopology, redisTopologyFields } from "../lib/redis/options.ts";
@@ -147,12 +152,25 @@ const httpSchema = z
   })
   .strict();
 
+/**
+ * The key and principal each transport signs fleet requests with; a transport without an entry
+ * signs with the controller's `keyPath` and `principal`.
+ */
+const transportSigners = {
+  irc: requestSignerSchema.optional(),
+  http: requestSignerSchema.optional(),
+  voice: requestSignerSchema.optional(),
+  cli: requestSignerSchema.optional(),
+} satisfies Record<TransportName, z.ZodTypeAny>;
+
 /** The bot's fleet controller; Redis comes from the `redis` section. */
 const controllerSchema = controllerOptionsSchema
   .omit({ redisUrl: true, prefix: true })
   .extend({
     /** Controller signing key; `commodore start` generates one in the state directory when absent. */
     keyPath: z.string().min(1).optional(),
+    /** Per-transport signing identities (docs/actions.md); loaded when `commodore start` starts. */
+    signers: z.object(transportSigners).strict().default({}),
   })
   .strict();
 

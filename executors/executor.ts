@@ -3,7 +3,8 @@
  *
  * The bot turns a command into a call of `execute`; the executor reports progress through the
  * context and resolves with a structured result that a transport later formats. Executors know
- * nothing about IRC, HTTP or voice: they see only who asked (a principal id) and for which job.
+ * nothing about IRC, HTTP or voice: they see only who asked (a principal id), for which job, and
+ * the name of the signing identity to act as (an opaque word the bot chooses).
  */
 
 /** What an executor is told about the job it works for. */
@@ -12,6 +13,12 @@ export interface ExecutionContext<Progress> {
   readonly jobId: string;
   /** The principal id that asked, for signing, authorization and audit. */
   readonly principalId: string;
+  /**
+   * Name of the signing identity to act as, e.g. the transport the command came in on. Opaque
+   * to executors: one that signs looks it up among its configured identities and falls back to
+   * its default identity when the name is absent or unknown; others ignore it.
+   */
+  readonly signer?: string;
   /** Aborted when the job is cancelled or the bot shuts down. */
   readonly signal: AbortSignal;
   /** Called for every progress event, in order. Must not throw. */

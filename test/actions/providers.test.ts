@@ -11,6 +11,8 @@ import {
   trustSigner,
   writeScript,
 } from "../harness/actions.ts";
+import { signerLine } from "../../executors/fleet/keygen.ts";
+import { ENROLLMENT_NAMESPACE } from "../../executors/fleet/protocol/channels.ts";
 import { startFleet, type TestFleet } from "../harness/agents.ts";
 import { waitFor } from "../harness/ports.ts";
 import { tempDir } from "../harness/tmp.ts";
@@ -80,7 +82,17 @@ describe("action providers on real agents", () => {
       options: { actions: { service: { units: ["*"], servicePath: sysv.path, manager: "sysv" } } },
     });
     ops = fleet.controller();
-    voice = fleet.controller({ keyPath: voiceKey.privatePath, principal: "voice" });
+    // A second controller with its own key believes the ops controller's enrollment records.
+    const enrollmentSigners = join(tempDir(), "enrollment_signers");
+    writeFileSync(
+      enrollmentSigners,
+      `${signerLine("ops", fleet.controllerKey.publicLine, ENROLLMENT_NAMESPACE)}\n`,
+    );
+    voice = fleet.controller({
+      keyPath: voiceKey.privatePath,
+      principal: "voice",
+      enrollmentSignersPath: enrollmentSigners,
+    });
   });
   after(() => fleet.stop());
 

@@ -113,6 +113,9 @@ export function fleetCommand(
         {
           jobId: ctx.jobId,
           principalId: ctx.principal.id,
+          // Each transport signs with its own identity (controller.signers); the agents' own
+          // authorization then sees which way a request came in.
+          signer: ctx.invocation.transport,
           signal: ctx.signal,
           progress: (progress) => ctx.sink({ type: "fleet-progress", jobId: ctx.jobId, progress }),
         },

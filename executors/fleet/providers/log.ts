@@ -1,11 +1,12 @@
 /**
  * `log <name> [lines]`: the last lines of an allow-listed log file. Callers name a file from
- * the agent's configuration; a path never comes from the request.
+ * the agent's configuration; a path never comes from the request, and a symbolic link (as the
+ * file or in its directories) is never followed out of the allow-list: such a file is refused.
  */
 import { errorMessage } from "../../../lib/errors.ts";
 import type { ActionProvidersConfig, LogOptions } from "./action-options.ts";
-import { ProviderArgsError, type Provider } from "./provider.ts";
-import { readTail } from "./tail.ts";
+import { EXIT_NOPERM, ProviderArgsError, type Provider } from "./provider.ts";
+import { FileRefusedError, readTail } from "./tail.ts";
 
 const USAGE = "log <name> [lines]";
 const LOG_TIMEOUT_MS = 10_000;
@@ -57,6 +58,8 @@ export function logProvider(
           truncated: tail.truncated,
         };
       } catch (err) {
+        if (err instanceof FileRefusedError)
+          return { exit: EXIT_NOPERM, short: `log ${name}: refused: ${err.describe()}`, name };
         return {
           exit: EXIT_NOINPUT,
           short: `log ${name}: cannot read: ${errorMessage(err)}`,

@@ -58,6 +58,8 @@ async function measure(url: string, pid: number, size: number, mode: Mode): Prom
     keyPath: "unused",
     principal: "bench",
     security: controllerSecurity(mode, ctl),
+    // Simulated agents are accepted on first sight (signed records in signed mode).
+    enrollment: "tofu",
     ackTimeoutMs: 10_000,
     verifyConcurrency: VERIFY,
   });

@@ -44,7 +44,13 @@ const noVerify: PayloadVerifier = { verify: () => undefined };
 /** Controller security for `mode`. */
 export function controllerSecurity(mode: Mode, key: PrivateKeyInfo): ControllerSecurity {
   if (mode === "signed") return sshControllerSecurity(key);
-  return { requestSigner: noSign, replyVerifier: () => noVerify, registrationVerifier: noVerify };
+  return {
+    requestSigner: noSign,
+    replyVerifier: () => noVerify,
+    registrationVerifier: noVerify,
+    enrollmentSigner: noSign,
+    enrollmentVerifier: noVerify,
+  };
 }
 
 function agentSecurity(mode: Mode, key: PrivateKeyInfo, controllerLine: string): AgentSecurity {

@@ -3,6 +3,7 @@
  * tests may pass any object with these methods.
  */
 import type { Executor } from "../executors/executor.ts";
+import type { FleetEnrollment } from "../executors/fleet/controller/enrollment-actions.ts";
 import type {
   FactFilter,
   FleetProgress,
@@ -12,10 +13,12 @@ import type {
   TargetRefinement,
 } from "../executors/fleet/types.ts";
 
-/** What the bot needs from the fleet: run requests, list nodes, predict targets. */
+/** What the bot needs from the fleet: run requests, list nodes, predict targets, enroll hosts. */
 export interface FleetPort extends Executor<FleetRequest, FleetResult, FleetProgress> {
-  /** Every registered node. */
+  /** Every registered node whose key is accepted. */
   nodes(): Promise<NodeInfo[]>;
+  /** Pending and rejected host keys, and the operator's enrollment actions. */
+  readonly enrollment: FleetEnrollment;
   /** Hostnames the registry expects to match `where` (and the optional conditions/identities). */
   expectedHosts(where: FactFilter, refine?: TargetRefinement): Promise<string[]>;
 }

@@ -1,20 +1,26 @@
 /**
  * Plain text lines for any command result, for transports without richer formatting.
  */
+import type { NodeInfo } from "../../executors/fleet/types.ts";
 import type { CommandResult } from "../contract.ts";
 import { fleetLines } from "./fleet.ts";
 
-/** `www01 role=web env=prod (seen 2026-…)` */
-function nodeLine(n: {
-  hostname: string;
-  facts: Readonly<Record<string, string>>;
-  lastSeen: string;
-}): string {
+/**
+ * `www01 role=web env=prod (seen 2026-…)`; a host whose key is not accepted also shows its
+ * state and fingerprint: `www02 [pending SHA256:…] role=web (seen …)`.
+ */
+function nodeLine(n: NodeInfo): string {
   const facts = Object.entries(n.facts)
     .filter(([k]) => k !== "hostname")
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
-  return `${n.hostname} ${facts} (seen ${n.lastSeen})`;
+  return `${n.hostname} ${enrollmentTag(n)}${facts} (seen ${n.lastSeen})`;
+}
+
+/** `[pending SHA256:… key changed] ` for a host whose key is not accepted, else "". */
+export function enrollmentTag(n: NodeInfo): string {
+  if (n.state === "accepted") return "";
+  return `[${n.state} ${n.fingerprint}${n.keyChanged === true ? " key changed" : ""}] `;
 }
 
 /** The result as human-readable lines. */

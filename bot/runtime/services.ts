@@ -12,12 +12,15 @@ import {
   createFleetExecutor,
   type FleetExecutor,
 } from "../../executors/fleet/controller/controller.ts";
+import { loadRequestIdentities } from "../../executors/fleet/controller/security.ts";
 import { ensureKeys } from "../../executors/fleet/keygen.ts";
+import { loadPrivateKey } from "../../executors/fleet/protocol/keys.ts";
 import { OptionsError } from "../../lib/errors.ts";
-import type { Logger } from "../../lib/log.ts";
+import { redactUrlCredentials, type Logger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
 import { closeRedis, waitReady } from "../../lib/redis.ts";
 import { createBus } from "../../lib/redis/bus.ts";
+import { StateSealer } from "../../lib/seal.ts";
 import { connectClient, describeTopology } from "../../lib/redis/topology.ts";
 import { parseListen, type Config } from "../../config/schema.ts";
 import { createStatus, type JobLink } from "../../transports/http/status/index.ts";
@@ -97,13 +100,21 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     stops.length = 0;
   };
   try {
+    // Before anything starts, so a missing or unusable key stops start-up with nothing to undo.
+    const signers = loadRequestIdentities(config.controller.signers, "controller.signers");
     let embeddedRedis: EmbeddedRedis | undefined;
     let redisUrl = config.redis.url;
     if (redisUrl === undefined && config.redis.mode === "single") {
-      embeddedRedis = await startEmbeddedRedis(join(stateDir, "redis"), env);
+      embeddedRedis = await startEmbeddedRedis(join(stateDir, "redis"), env, {
+        prefix: config.redis.prefix,
+        provisionPrefix: config.provision?.redisPrefix,
+      });
       stops.push(() => embeddedRedis?.stop() ?? Promise.resolve());
       redisUrl = embeddedRedis.url;
-      logger.info("embedded redis-server started", { url: redisUrl, pid: embeddedRedis.pid });
+      logger.info("embedded redis-server started", {
+        url: redactUrlCredentials(redisUrl),
+        pid: embeddedRedis.pid,
+      });
     }
     const tls = redisTls(config);
     const topology = { topology: config.redis, url: redisUrl, tls, env };
@@ -115,53 +126,83 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     const principal = config.controller.principal;
     const keys = ensureKeys(join(stateDir, "keys"), principal);
     const metrics = new MetricsRegistry();
+    // Confirmations, jobs and provisioning entries in Redis are sealed with a key derived from
+    // the controller key: every replica holding it verifies what the others wrote.
+    const sealer = StateSealer.fromPrivateKey(
+      loadPrivateKey(config.controller.keyPath ?? keys.controllerKey.privatePath).key,
+      { metrics, logger },
+    );
     const prefix = config.redis.prefix;
     let agent: Agent | undefined;
     if (config.agent?.local === true) {
       const { local: _local, hostKeyPath, allowedSignersPath, ...agentOptions } = config.agent;
-      const bus = createBus(redis);
-      stops.push(() => bus.close());
+      // On the embedded Redis the agent logs in as commodore-agent on connections of its own
+      // (closed by agent.stop()); a configured Redis URL carries one login, which it shares.
+      const bus = embeddedRedis ? undefined : createBus(redis);
+      if (bus) stops.push(() => bus.close());
       agent = createAgent({
         ...agentOptions,
-        redis,
-        bus,
-        redisUrl,
+        ...(bus ? { redis, bus } : {}),
+        redisUrl: embeddedRedis?.agentUrl ?? redisUrl,
         prefix,
         hostKeyPath: hostKeyPath ?? keys.hostKey.privatePath,
         allowedSignersPath: allowedSignersPath ?? keys.allowedSignersPath,
         logger,
         metrics,
       });
-      await agent.start();
+      // Registered before start so connections of a failed start are closed too.
       stops.push(() => agent?.stop() ?? Promise.resolve());
+      await agent.start();
       logger.info("local agent started", {
         hostname: agent.hostname,
         fingerprint: agent.fingerprint,
       });
     }
-    const { keyPath, ...controllerOptions } = config.controller;
+    const { keyPath, signers: _signerFiles, ...controllerOptions } = config.controller;
     const fleet: FleetExecutor = createFleetExecutor({
       ...controllerOptions,
       redisUrl,
       prefix,
       redis,
       keyPath: keyPath ?? keys.controllerKey.privatePath,
+      signers,
       logger,
       metrics,
     });
     stops.push(() => fleet.close());
+    if (agent !== undefined) {
+      // The in-process agent's key is one this process holds, so it is the one host accepted
+      // without an operator; every other host waits in `nodes pending` (or enrolls by policy).
+      const hostKey = loadPrivateKey(config.agent?.hostKeyPath ?? keys.hostKey.privatePath);
+      const local = await fleet.enrollment.acceptLocal(agent.hostname, hostKey.public.line);
+      if (!local)
+        logger.warn("local agent's key is not accepted: another key is accepted for its hostname", {
+          hostname: agent.hostname,
+          fingerprint: hostKey.public.fingerprint,
+          hint: `check \`nodes pending\`, then \`nodes revoke ${agent.hostname}\` and \`nodes accept ${agent.hostname}\``,
+        });
+    }
 
     const auditFile = config.bot.audit.file ?? join(stateDir, "audit.log");
     const withAudit: Config = {
       ...config,
       bot: { ...config.bot, audit: { ...config.bot.audit, file: auditFile } },
     };
-    const provisioning = createRuntimeProvisioning({ config, redis, fleet, logger, metrics, env });
+    const provisioning = createRuntimeProvisioning({
+      config,
+      redis,
+      fleet,
+      sealer,
+      logger,
+      metrics,
+      env,
+    });
     const bundle: BotBundle = createBot({
       config: withAudit,
       redis,
       logger,
       metrics,
+      sealer,
       fleet,
       env,
       ...(provisioning ? { provision: provisioning.port } : {}),
@@ -186,7 +227,8 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
             jobs: bundle.jobs,
             redis,
             prefix: `${prefix}:`,
-            nodes: () => fleet.nodes(),
+            sealer,
+            nodes: async () => [...(await fleet.nodes()), ...(await fleet.enrollment.unaccepted())],
             anonymousFrom: config.http.anonymousFrom,
             rateLimit: config.http.rateLimit,
             logger,

@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { authorizationSchema } from "./agent/authorization.ts";
+import { ENROLLMENT_MODES } from "./controller/enrollment.ts";
 import { DEFAULT_PREFIX } from "./protocol/channels.ts";
 import { actionProvidersSchema } from "./providers/action-options.ts";
 
@@ -15,6 +16,15 @@ export const DEFAULT_HOST_KEY = "/etc/ssh/ssh_host_ed25519_key";
 export const DEFAULT_ALLOWED_SIGNERS = "/etc/commodore/allowed_signers";
 /** Default Redis URL when neither option nor REDIS_URL is set. */
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
+/** Default clock skew tolerated on registrations (and by agents on requests). */
+export const DEFAULT_CLOCK_SKEW_MS = 5_000;
+/** Upper bound for `clockSkewMs`. */
+export const MAX_CLOCK_SKEW_MS = 300_000;
+/** Default cap on a registration's claimed lifetime. */
+export const DEFAULT_MAX_REGISTRATION_TTL_MS = 300_000;
+/** Upper bound for `maxRegistrationTtlMs`. */
+export const MAX_REGISTRATION_TTL_MS = 86_400_000;
 
 /** Default for `startHoldMs`. */
 export const DEFAULT_START_HOLD_MS = 50;
@@ -40,6 +50,12 @@ export const agentOptionsSchema = z.object({
   /** Name the agent answers as; defaults to the machine's hostname. */
   hostname: z.string().min(1).max(255).optional(),
   hostKeyPath: z.string().min(1).default(DEFAULT_HOST_KEY),
+  /**
+   * OpenSSH host certificate of the host key, published in the registration so a controller
+   * trusting its CA accepts this host without an operator. Default: `<hostKeyPath>-cert.pub`
+   * when that file exists.
+   */
+  hostCertPath: z.string().min(1).optional(),
   allowedSignersPath: z.string().min(1).default(DEFAULT_ALLOWED_SIGNERS),
   /** Static facts such as role and env, merged over the collected ones (never over hostname). */
   facts: z.record(factKey, z.string().max(1024)).default({}),
@@ -50,7 +66,7 @@ export const agentOptionsSchema = z.object({
   /** Longest validity window (`expires_at - issued_at`) a request may claim. */
   maxTtlMs: ms.default(60_000),
   /** Clock difference tolerated on both sides of a request's window. */
-  clockSkewMs: z.number().int().nonnegative().default(5_000),
+  clockSkewMs: z.number().int().nonnegative().default(DEFAULT_CLOCK_SKEW_MS),
   /** How often the registration is refreshed. */
   heartbeatMs: ms.default(10_000),
   /** How long a registration lives without a heartbeat. */
@@ -66,6 +82,31 @@ export const agentOptionsSchema = z.object({
 export type AgentConfig = z.infer<typeof agentOptionsSchema>;
 /** Agent options as written by a user (defaults optional). */
 export type AgentConfigInput = z.input<typeof agentOptionsSchema>;
+
+/** Longest principal a request may be signed as (the protocol's `sender` limit). */
+export const MAX_SIGNER_PRINCIPAL = 255;
+
+/**
+ * One named signing identity of the controller: the key that signs requests made as that
+ * identity and the principal they claim. The names are the caller's business (the bot uses
+ * transport names); agents only ever see the principal.
+ */
+export const requestSignerSchema = z
+  .object({
+    /** Unencrypted OpenSSH private key that signs requests made as this identity. */
+    keyPath: z.string().min(1),
+    /** Principal the requests claim; agents' allowed_signers must list the key for it. */
+    principal: z
+      .string()
+      .max(MAX_SIGNER_PRINCIPAL)
+      .regex(
+        /^[^\s",]+$/,
+        "a principal without spaces, commas or quotes (the name in allowed_signers)",
+      ),
+  })
+  .strict();
+/** A parsed named signing identity (key file and principal). */
+export type RequestSignerConfig = z.infer<typeof requestSignerSchema>;
 
 /** Options of the controller (`commodore fleet`, the bot's fleet executor). */
 export const controllerOptionsSchema = z.object({
@@ -92,10 +133,26 @@ export const controllerOptionsSchema = z.object({
     pull: 300_000,
   }),
   /**
-   * File of `hostname keytype base64` lines. When set, only these keys are trusted for replies;
-   * when unset, keys are pinned on first use in Redis.
+   * The controller's known_hosts file (OpenSSH format): plain lines accept a host's key,
+   * `@cert-authority` lines name CAs whose host certificates auto-accept a host, `@revoked`
+   * lines refuse a key. Optional; acceptances made with `nodes accept` live in Redis, signed.
    */
   knownHostsPath: z.string().min(1).optional(),
+  /**
+   * How host keys nobody accepted yet are treated: `manual` (default) lists them as pending
+   * until an operator runs `nodes accept`; `tofu` accepts the first key seen for a hostname.
+   */
+  enrollment: z.enum(ENROLLMENT_MODES).default("manual"),
+  /**
+   * allowed_signers file of further keys whose enrollment records (namespace
+   * commodore-enrollment@commodore) this controller believes, e.g. the bot's key for a CLI that
+   * signs with an operator's own key. The controller's own key is always believed.
+   */
+  enrollmentSignersPath: z.string().min(1).optional(),
+  /** Clock difference tolerated between agents' registrations and this controller. */
+  clockSkewMs: z.number().int().nonnegative().max(MAX_CLOCK_SKEW_MS).default(DEFAULT_CLOCK_SKEW_MS),
+  /** Cap on the lifetime (`ttl_ms`) a registration may claim; older ones are refused as stale. */
+  maxRegistrationTtlMs: ms.max(MAX_REGISTRATION_TTL_MS).default(DEFAULT_MAX_REGISTRATION_TTL_MS),
   /**
    * Reply signatures checked at once on libuv's thread pool (node:crypto's async API); 0 checks
    * them on the event loop. Default: one less than the usable cores, at least 1. The pool has

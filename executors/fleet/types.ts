@@ -142,6 +142,19 @@ export type FleetProgress =
       readonly expected: number;
     };
 
+/**
+ * Where a host key stands with the controller: `accepted` hosts are expected, answer and may be
+ * provisioned; `pending` ones wait for an operator (`nodes accept`); `rejected` ones never count.
+ */
+export type NodeState = "accepted" | "pending" | "rejected";
+
+/**
+ * How a key came to be accepted (or, for a rejected key, who refused it): an operator's
+ * `nodes accept`, trust on first use, the embedded local agent, a plain or `@revoked` line of the
+ * controller's known_hosts, or an OpenSSH host certificate from a `@cert-authority`.
+ */
+export type EnrollmentVia = "operator" | "tofu" | "local" | "known_hosts" | "certificate";
+
 /** A node as its agent registered itself in Redis (heartbeat-refreshed). */
 export interface NodeInfo {
   readonly hostname: string;
@@ -154,4 +167,20 @@ export interface NodeInfo {
   readonly version: string;
   /** Last heartbeat, ISO 8601. */
   readonly lastSeen: string;
+  /** Whether the controller accepts this key for this hostname. */
+  readonly state: NodeState;
+  /** How the key was accepted (or rejected). */
+  readonly via?: EnrollmentVia;
+  /** A different key was accepted for this hostname before (pending only). */
+  readonly keyChanged?: boolean;
+  /** Why a node is pending or rejected. */
+  readonly detail?: string;
+}
+
+/** One enrollment change made by `nodes accept|reject|revoke`. */
+export interface EnrollmentChange {
+  readonly hostname: string;
+  readonly fingerprint: string;
+  readonly from: NodeState;
+  readonly to: NodeState;
 }

@@ -1,10 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, symlinkSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, waitFor } from "../harness/ports.ts";
+import { makeKey } from "../harness/ssh-keys.ts";
 import { tempDir } from "../harness/tmp.ts";
 import { spawnCommodore, startCommodore } from "../harness/commodore-process.ts";
 
@@ -64,6 +65,65 @@ describe("npm start from a clean state", () => {
     assert.equal(await second.interrupt(), 0);
     if (second.redisPid !== undefined)
       await waitFor("redis exit", () => !alive(second.redisPid as number), 10_000);
+  });
+
+  test("a stranger's agent on the embedded Redis, even with the agent login, stays pending and never answers", async () => {
+    const state = join(tempDir("commodore-start-"), "state");
+    const port = await freePort();
+    const env = cleanEnv({ COMMODORE_STATE_DIR: state, PORT: String(port) });
+    const bot = await startCommodore(env);
+    const redisPort = /"msg":"embedded redis-server started".*?"url":"redis:\/\/[^"]*?:(\d+)"/.exec(
+      bot.stderr(),
+    )?.[1];
+    assert.ok(redisPort !== undefined, bot.stderr());
+    const password = readFileSync(
+      join(state, "redis", "credentials", "agent.password"),
+      "utf8",
+    ).trim();
+    const evilKey = makeKey("ed25519", "evil");
+    const evil = spawnCommodore(
+      [
+        "agent",
+        "--hostname",
+        "evil01",
+        "--fact",
+        "role=local",
+        "--host-key",
+        evilKey.privatePath,
+        "--allowed-signers",
+        join(state, "keys", "allowed_signers"),
+      ],
+      { ...env, REDIS_URL: `redis://commodore-agent:${password}@127.0.0.1:${redisPort}` },
+    );
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor("evil01 listed as pending", async () => {
+      const res = await fetch(`${base}/nodes/pending`);
+      return (await res.text()).includes("evil01");
+    });
+    const pending = (await (await fetch(`${base}/nodes/pending`)).json()) as {
+      nodes: { hostname: string; state: string; fingerprint: string }[];
+    };
+    assert.deepEqual(
+      pending.nodes.map((n) => [n.hostname, n.state, n.fingerprint]),
+      [["evil01", "pending", evilKey.fingerprint]],
+    );
+    const res = await fetch(`${base}/fleet`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ args: ["ping"], where: { role: "local" } }),
+    });
+    const body = (await res.json()) as { summary: { ok: number; expected: number } };
+    assert.equal(body.summary.expected, 1, "only the local agent is expected");
+    assert.equal(body.summary.ok, 1);
+    const anonymousAccept = await fetch(`${base}/commands`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ command: "nodes accept evil01" }),
+    });
+    assert.equal(anonymousAccept.status, 403, "local callers may not accept keys");
+    evil.child.kill("SIGINT");
+    await evil.exited;
+    assert.equal(await bot.interrupt(), 0);
   });
 
   test("without redis-server on PATH it prints one clear line", async () => {

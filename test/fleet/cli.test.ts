@@ -43,6 +43,52 @@ describe("commodore fleet / keygen", () => {
     "ops",
   ];
 
+  test("hosts are pending until `commodore nodes accept`; a wrong fingerprint is refused", async () => {
+    const none = await cli(["fleet", "ping", ...base(), "--ack-timeout", "200"]);
+    assert.equal(none.code, 2, "no accepted host is expected");
+    const pending = await cli(["nodes", "pending", ...base(), "--json"]);
+    assert.equal(pending.code, 0, pending.stderr);
+    const listed = JSON.parse(pending.stdout) as { hostname: string; fingerprint: string }[];
+    const fingerprints = (h: string) => fleet.agents.get(h)?.key.fingerprint;
+    assert.deepEqual(
+      listed.map((n) => [n.hostname, n.fingerprint]),
+      ["db01", "www01", "www02"].map((h) => [h, fingerprints(h)]),
+    );
+    const wrong = await cli(["nodes", "accept", "www01", ...base(), "--fingerprint", "SHA256:x"]);
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /presents SHA256:.*not SHA256:x/);
+    const one = await cli([
+      "nodes",
+      "accept",
+      "www01",
+      ...base(),
+      "--fingerprint",
+      fingerprints("www01") ?? "",
+    ]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /www01 SHA256:\S+: pending -> accepted/);
+    const bulk = await cli([
+      "nodes",
+      "accept",
+      "--all-matching",
+      "--where",
+      "hostname=*",
+      ...base(),
+    ]);
+    assert.equal(bulk.code, 0, bulk.stderr);
+    assert.match(bulk.stdout, /2 accepted/);
+    const list = await cli(["nodes", ...base()]);
+    assert.deepEqual(
+      list.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" ")[0]),
+      ["db01", "www01", "www02"],
+    );
+    assert.match(list.stdout, /accepted \(operator\)/);
+    assert.equal((await cli(["nodes", "accept", ...base()])).code, 64);
+  });
+
   test("prints progress, one line per host and the summary; exit 0", async () => {
     const r = await cli(["fleet", "ping", ...base(), "--where", "role=web"]);
     assert.equal(r.code, 0, r.stderr);

@@ -104,7 +104,11 @@ describe("the controller rejects replies it must not believe (real Redis)", () =
       after.map((n) => n.hostname),
       ["db01", "www01"],
     );
-    assert.ok(rejected(c.metrics, "controller", "unpinned_key") >= 1);
+    const waiting = await c.enrollment.unaccepted();
+    assert.deepEqual(
+      waiting.map((n) => [n.hostname, n.state, n.keyChanged, n.fingerprint]),
+      [["www02", "pending", true, imposter.fingerprint]],
+    );
   });
 
   test("a pinned host missing from the registry is reported as unexpected", async () => {

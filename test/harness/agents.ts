@@ -35,6 +35,8 @@ export interface AgentSpec {
   readonly providers?: readonly Provider[];
   /** Further agent options (actions, authorization, limits). */
   readonly options?: Partial<AgentConfigInput>;
+  /** The host key to use (default: a fresh one of `keyType`). */
+  readonly key?: TestKey;
 }
 
 /** A running in-process agent with its key and metrics. */
@@ -79,7 +81,7 @@ export async function startFleet(
   const children: ChildProcess[] = [];
 
   const addAgent = async (spec: AgentSpec): Promise<TestAgent> => {
-    const key = makeKey(spec.keyType ?? "ed25519", spec.hostname);
+    const key = spec.key ?? makeKey(spec.keyType ?? "ed25519", spec.hostname);
     const metrics = new MetricsRegistry();
     const agent = createAgent({
       redisUrl: redis.url,
@@ -120,6 +122,9 @@ export async function startFleet(
         logger,
         metrics,
         ackTimeoutMs: 1_000,
+        // The harness's agents are the test's own: accepted on first sight. Enrollment tests
+        // pass `enrollment: "manual"` (the product default) and accept hosts themselves.
+        enrollment: "tofu",
         ...opts,
       });
       controllers.push(c);

@@ -12,6 +12,8 @@ import type {
   NodeInfo,
 } from "../../executors/fleet/types.ts";
 
+const FINGERPRINT = "SHA256:test";
+
 /** A fleet double over `nodes`; `requests` records what was executed. */
 export function fleetDouble(nodes: readonly { hostname: string; facts: Record<string, string> }[]) {
   const requests: FleetRequest[] = [];
@@ -63,14 +65,39 @@ export function fleetDouble(nodes: readonly { hostname: string; facts: Record<st
       };
     },
     async close() {},
+    enrollment: {
+      // Every node of the double is accepted; enrollment is tested against real agents.
+      unaccepted: async () => [],
+      accept: async (hostname) => ({
+        hostname,
+        fingerprint: FINGERPRINT,
+        from: "accepted",
+        to: "accepted",
+      }),
+      acceptMatching: async () => ({ changes: [], keyChanged: [] }),
+      reject: async (hostname) => ({
+        hostname,
+        fingerprint: FINGERPRINT,
+        from: "accepted",
+        to: "accepted",
+      }),
+      revoke: async (hostname) => ({
+        hostname,
+        fingerprint: FINGERPRINT,
+        from: "accepted",
+        to: "rejected",
+      }),
+      acceptLocal: async () => true,
+    },
     async nodes(): Promise<NodeInfo[]> {
       return nodes.map((n) => ({
         hostname: n.hostname,
         facts: n.facts,
-        fingerprint: "SHA256:test",
+        fingerprint: FINGERPRINT,
         publicKey: "ssh-ed25519 AAAA",
         version: "test",
         lastSeen: new Date().toISOString(),
+        state: "accepted",
       }));
     },
     async expectedHosts(where, refine) {

@@ -63,6 +63,8 @@ export interface StackOptions {
   readonly provision?: Record<string, unknown>;
   /** An `irc` section. */
   readonly irc?: Record<string, unknown>;
+  /** Merged into the `controller` section (e.g. `enrollment: manual`). */
+  readonly controller?: Record<string, unknown>;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -94,10 +96,17 @@ export async function startProvisionStack(options: StackOptions): Promise<Provis
   writeFileSync(join(dirs.playbooks, "marker.yml"), markerPlaybook(dirs.out));
   const config = configSchema.parse({
     redis: { url: fleet.redis.url },
-    controller: { keyPath: fleet.controllerKey.privatePath, principal: "ops" },
+    // The stack's own agents are trusted on first sight (an operator's opt-in) unless a test
+    // asks for the product default.
+    controller: {
+      keyPath: fleet.controllerKey.privatePath,
+      principal: "ops",
+      enrollment: "tofu",
+      ...options.controller,
+    },
     http: { listen: "127.0.0.1:0" },
     roles: {
-      provisioner: { grants: [{ command: "provision" }, { command: "job" }] },
+      provisioner: { grants: [{ command: "provision" }, { command: "job" }, { command: "nodes" }] },
       dryrun: { grants: [{ command: "provision", args: { check: "yes" } }] },
       viewer: { grants: [{ command: "job" }, { command: "nodes" }] },
     },

@@ -76,6 +76,7 @@ export function scaleFleet(url: string, heartbeatMs = 10_000): ScaleFleet {
         principal: "ops",
         logger,
         ackTimeoutMs: 2_000,
+        enrollment: "tofu", // the harness's own agents, trusted on first sight
         ...opts,
       });
       controllers.push(c);

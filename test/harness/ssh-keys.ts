@@ -10,6 +10,8 @@ export interface TestKey {
   readonly publicPath: string;
   /** The `.pub` line, e.g. `ssh-ed25519 AAAA… comment`. */
   readonly publicLine: string;
+  /** `SHA256:…` as `ssh-keygen -lf` prints it. */
+  readonly fingerprint: string;
 }
 
 /** Generates a key with ssh-keygen (`ed25519`, `ecdsa` or `rsa`). */
@@ -30,5 +32,13 @@ export function makeKey(type: "ed25519" | "ecdsa" | "rsa" = "ed25519", comment =
     privatePath,
   ]);
   const publicPath = `${privatePath}.pub`;
-  return { privatePath, publicPath, publicLine: readFileSync(publicPath, "utf8").trim() };
+  const listed = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", publicPath], {
+    encoding: "utf8",
+  });
+  return {
+    privatePath,
+    publicPath,
+    publicLine: readFileSync(publicPath, "utf8").trim(),
+    fingerprint: listed.split(" ")[1] ?? "",
+  };
 }

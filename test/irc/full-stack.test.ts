@@ -22,7 +22,13 @@ function rawConfig(fleet: TestFleet, ircd: TestIrcd): Record<string, unknown> {
   return {
     redis: { url: fleet.redis.url },
     log: { level: "debug" },
-    controller: { keyPath: fleet.controllerKey.privatePath, principal: "ops", ackTimeoutMs: 1_000 },
+    // The test's own agents are trusted on first sight (an operator's opt-in).
+    controller: {
+      keyPath: fleet.controllerKey.privatePath,
+      principal: "ops",
+      ackTimeoutMs: 1_000,
+      enrollment: "tofu",
+    },
     http: { listen: "127.0.0.1:0" },
     irc: {
       ...ircSection(ircd),

@@ -1,6 +1,7 @@
 /**
  * First boot and knocks in the running bot, with real parts: a new agent whose role maps to a
- * playbook is provisioned exactly once (also across a bot restart), and a knock recorded by
+ * playbook is not provisioned while its key is pending, then exactly once after `nodes accept`
+ * (also across a bot restart), and a knock recorded by
  * the real `commodore provision-hook <ip>` while the bot is down is run after it starts again.
  * Two ansible runs.
  */
@@ -18,6 +19,8 @@ const BIN = join(import.meta.dirname, "../../bin/commodore.js");
 /** Poll HTTP gently: the per-principal rate limit applies to tests too. */
 const POLL_MS = 250;
 const RUN_TIMEOUT_MS = 20_000;
+/** Long enough for several first-boot polls (pollMs 100). */
+const PENDING_WAIT_MS = 600;
 
 interface JobBody {
   readonly lines?: string[];
@@ -30,6 +33,7 @@ describe("first boot and knocks in the running bot", () => {
   before(async () => {
     stack = await startProvisionStack({
       addresses: ["127.0.0.2", "127.0.0.3"],
+      controller: { enrollment: "manual" },
       provision: {
         defaultPlaybook: "marker",
         firstBoot: { factKey: "role", map: { db: "marker" }, pollMs: 100 },
@@ -52,9 +56,18 @@ describe("first boot and knocks in the running bot", () => {
     return line.test(await res.text());
   };
 
-  test("a new agent whose role maps to a playbook is provisioned once, also after a restart", async () => {
+  test("a new agent whose role maps to a playbook is provisioned once accepted, also after a restart", async () => {
     await stack.addHost("db01", "127.0.0.2", { role: "db" });
     await stack.addHost("kiosk01", "127.0.0.3", { role: "kiosk" });
+    const pending = async () =>
+      ((await stack.command(TOKENS.bob, "nodes pending")).body as { lines?: string[] }).lines ?? [];
+    await waitFor("db01 pending", async () => (await pending()).some((l) => l.includes("db01")));
+    // Several first-boot polls pass: a key nobody accepted is never provisioned.
+    await new Promise((r) => setTimeout(r, PENDING_WAIT_MS));
+    assert.equal(await job("prov-1"), undefined, "a pending host is not provisioned");
+    assert.equal(stack.marked("db01"), false);
+    const accepted = await stack.command(TOKENS.alice, "nodes accept db01");
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
     await waitFor(
       "the first-boot run of db01",
       async () => (await job("prov-1"))?.state === "succeeded",

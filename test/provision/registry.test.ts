@@ -21,6 +21,7 @@ function node(hostname: string, facts: Record<string, string>): NodeInfo {
     publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx",
     version: "0.1.0",
     lastSeen: "2026-01-01T00:00:00.000Z",
+    state: "accepted",
   };
 }
 

@@ -37,12 +37,26 @@ describe("status page HTML", () => {
           publicKey: "ssh-ed25519 AAAA",
           version: HOSTILE,
           lastSeen: new Date(now).toISOString(),
+          state: "accepted" as const,
+        },
+      ],
+      [
+        {
+          hostname: `pending${HOSTILE}`,
+          facts: { role: HOSTILE },
+          fingerprint: HOSTILE,
+          publicKey: "ssh-ed25519 AAAA",
+          version: HOSTILE,
+          lastSeen: new Date(now).toISOString(),
+          state: "pending" as const,
+          keyChanged: true,
         },
       ],
       now,
       25,
       { role: HOSTILE },
     ).value;
+    assert.ok(body.includes("Waiting for acceptance"), "pending hosts are listed apart");
     assert.ok(!body.includes("<script"), "no script element");
     assert.ok(!body.includes("<img"), "no img element");
     assert.ok(!body.includes("<b>web"), "fact values are text");
@@ -77,6 +91,7 @@ describe("status page HTML", () => {
       publicKey: "k",
       version: "v",
       lastSeen: new Date(now - ageMs).toISOString(),
+      state: "accepted" as const,
     });
     assert.equal(isStale(node(5_000), now, 25), false);
     assert.equal(isStale(node(26_000), now, 25), true);

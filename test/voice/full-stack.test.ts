@@ -57,6 +57,7 @@ describe("voice full stack: signed webhook, bot, real agents", () => {
         keyPath: fleet.controllerKey.privatePath,
         principal: "ops",
         ackTimeoutMs: 1_000,
+        enrollment: "tofu", // the test's own agents, trusted on first sight
       },
       http: { listen: "127.0.0.1:0" },
       // facts is read-only by default; the bot's own risk table makes it a change here.

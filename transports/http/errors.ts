@@ -40,7 +40,13 @@ export function statusForCode(code: string): ContentfulStatusCode {
       return 403;
     case "E_NOT_FOUND":
     case "E_CONFIRM_UNKNOWN":
+    case "E_NODE_NOT_REGISTERED":
       return 404;
+    case "E_NODE_FINGERPRINT":
+    case "E_NODE_STATE":
+    case "E_CONFIRM_TAMPERED":
+    case "E_CONFIRM_REPLAYED":
+      return 409;
     case "E_SYNTAX":
     case "E_UNKNOWN_COMMAND":
     case "E_BAD_ARGUMENT":

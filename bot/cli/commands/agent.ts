@@ -1,6 +1,6 @@
 /**
  * `commodore agent`: runs the fleet agent until SIGINT/SIGTERM; SIGHUP re-reads the
- * allowed_signers file.
+ * allowed_signers file and the host certificate.
  */
 import { loadConfig } from "../../../config/load.ts";
 import type { Config } from "../../../config/schema.ts";
@@ -21,6 +21,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseFlags(NAME, argv, {
     redis: { type: "string" },
     "host-key": { type: "string" },
+    "host-cert": { type: "string" },
     "allowed-signers": { type: "string" },
     fact: { type: "string", multiple: true },
     hostname: { type: "string" },
@@ -32,7 +33,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const fromFile =
     values.config === undefined ? undefined : loadConfig({ file: values.config, env: io.env });
   const section: Partial<NonNullable<Config["agent"]>> = fromFile?.agent ?? {};
-  const { local: _local, hostKeyPath, allowedSignersPath, ...fileAgent } = section;
+  const { local: _local, hostKeyPath, hostCertPath, allowedSignersPath, ...fileAgent } = section;
   const logger = createLogger({
     level: values.verbose ? "debug" : "info",
     sink: (l) => io.stderr(`${l}\n`),
@@ -43,6 +44,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ...(fromFile ? { prefix: fromFile.redis.prefix } : {}),
     redisUrl: values.redis ?? fromFile?.redis.url ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL,
     hostKeyPath: values["host-key"] ?? hostKeyPath ?? DEFAULT_HOST_KEY,
+    ...((values["host-cert"] ?? hostCertPath) === undefined
+      ? {}
+      : { hostCertPath: values["host-cert"] ?? hostCertPath }),
     allowedSignersPath: values["allowed-signers"] ?? allowedSignersPath ?? DEFAULT_ALLOWED_SIGNERS,
     facts: { ...fileAgent.facts, ...parseAssignments(NAME, "--fact", values.fact ?? []) },
     logger,
@@ -73,11 +77,15 @@ export const command: CliCommand = {
   usage: `Usage: commodore agent [options]
 
 Subscribes to fleet requests, obeys only controllers listed in allowed_signers, and signs
-replies with this host's SSH key. Runs until SIGINT/SIGTERM; SIGHUP reloads allowed_signers.
+replies with this host's SSH key. A controller answers only once it accepted that key
+(\`nodes accept\`, or automatically for a host certificate from a CA it trusts). Runs until
+SIGINT/SIGTERM; SIGHUP reloads allowed_signers and the host certificate.
 
 Options:
   --redis URL              Redis URL (default $REDIS_URL or ${DEFAULT_REDIS_URL})
   --host-key PATH          private key that signs replies (default ${DEFAULT_HOST_KEY})
+  --host-cert PATH         OpenSSH host certificate of that key, published for auto-enrollment
+                           (default <host-key>-cert.pub when it exists)
   --allowed-signers PATH   controllers allowed to send requests (default ${DEFAULT_ALLOWED_SIGNERS})
   --fact key=value         static fact such as role=web, repeatable
   --hostname NAME          name to answer as (default: the machine's hostname)

@@ -3,12 +3,6 @@
  * hosts, and prints the original protocol's progress lines, one `host: short` line per host and
  * a summary. Exit 0 only when every expected host answered ok.
  */
-import { errorMessage } from "../../../lib/errors.ts";
-import { createLogger } from "../../../lib/log.ts";
-import { waitReady } from "../../../lib/redis.ts";
-import { connectUrl } from "../../../lib/redis/url.ts";
-import { createFleetExecutor } from "../../../executors/fleet/controller/controller.ts";
-import { DEFAULT_REDIS_URL } from "../../../executors/fleet/options.ts";
 import type {
   FleetProgress,
   FleetRequest,
@@ -17,9 +11,14 @@ import type {
 } from "../../../executors/fleet/types.ts";
 import { parseAmount } from "../../commands/options.ts";
 import { problemCounts } from "../../format/fleet.ts";
-import { parseWhere, parseWhereTerm, type WhereClause } from "../../commands/where.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
+import {
+  CONTROLLER_FLAGS,
+  CONTROLLER_FLAGS_HELP,
+  openController,
+  whereFlags,
+} from "../controller.ts";
 import { EXIT_UNAVAILABLE, InvalidArgumentError, MissingArgumentError } from "../errors.ts";
 
 const NAME = "fleet";
@@ -63,23 +62,6 @@ function amountFlag(flag: string, value: string | undefined) {
   return amount;
 }
 
-function whereClause(terms: readonly string[]): WhereClause {
-  if (terms.length === 0) return { where: {}, filters: [] };
-  for (const term of terms) {
-    try {
-      parseWhereTerm(term);
-    } catch (err) {
-      throw new InvalidArgumentError(
-        NAME,
-        "--where",
-        `key=value, key!=glob, key=/regex/ or key>=N (${errorMessage(err)})`,
-        term,
-      );
-    }
-  }
-  return parseWhere(terms, "--where key=glob");
-}
-
 /** Targeting and rollout fields from the flags. */
 function targeting(values: {
   where?: string[];
@@ -89,7 +71,7 @@ function targeting(values: {
   "batch-wait"?: string;
   "stop-after-failures"?: string;
 }): Omit<FleetRequest, "provider" | "args"> {
-  const clause = whereClause(values.where ?? []);
+  const clause = whereFlags(NAME, values.where ?? []);
   const limit = amountFlag("--limit", values.limit);
   const size = amountFlag("--batch", values.batch);
   const waitS = values["batch-wait"] === undefined ? undefined : Number(values["batch-wait"]);
@@ -154,9 +136,7 @@ function progressPrinter(io: CliIo, ackTimeoutMs: number): (e: FleetProgress) =>
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags(NAME, argv, {
-    redis: { type: "string" },
-    key: { type: "string" },
-    principal: { type: "string" },
+    ...CONTROLLER_FLAGS,
     where: { type: "string", multiple: true },
     hosts: { type: "string" },
     limit: { type: "string" },
@@ -165,39 +145,20 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     "stop-after-failures": { type: "string" },
     "ack-timeout": { type: "string" },
     timeout: { type: "string" },
-    prefix: { type: "string" },
-    "known-hosts": { type: "string" },
     json: { type: "boolean" },
   });
   const [provider, ...args] = positionals;
   if (provider === undefined)
     throw new MissingArgumentError(NAME, "provider (e.g. ping, uptime, facts)");
-  const keyPath = values.key ?? io.env["COMMODORE_KEY"];
-  if (keyPath === undefined)
-    throw new MissingArgumentError(
-      NAME,
-      "--key PATH (or $COMMODORE_KEY): the controller's private key",
-    );
   const target = targeting(values);
   const ackTimeoutMs = parsePositiveInt(NAME, "--ack-timeout", values["ack-timeout"]) ?? 2_000;
   const execTimeoutMs = parsePositiveInt(NAME, "--timeout", values.timeout);
-  const redisUrl = values.redis ?? io.env["REDIS_URL"] ?? DEFAULT_REDIS_URL;
-  const logger = createLogger({ level: "error", sink: (l) => io.stderr(`${l}\n`) });
-  const redis = connectUrl({ url: redisUrl, name: "commodore-fleet-cli", logger });
-  const executor = createFleetExecutor({
-    redis,
-    keyPath,
-    principal: values.principal ?? io.env["COMMODORE_PRINCIPAL"] ?? "commodore",
-    ackTimeoutMs,
-    logger,
-    ...(values.prefix ? { prefix: values.prefix } : {}),
-    ...(values["known-hosts"] ? { knownHostsPath: values["known-hosts"] } : {}),
-  });
+  const controller = openController(NAME, values, io, { ackTimeoutMs });
+  const { executor } = controller;
   try {
-    try {
-      await waitReady(redis, redisUrl);
-    } catch (err) {
-      io.stderr(`commodore: ${errorMessage(err)}\n`);
+    const unavailable = await controller.ready();
+    if (unavailable !== undefined) {
+      io.stderr(`commodore: ${unavailable}\n`);
       return EXIT_UNAVAILABLE;
     }
     const result = await executor.execute(
@@ -222,8 +183,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (s.expected === 0 && result.hosts.length === 0) return EXIT_NO_HOSTS;
     return s.failed + s.noAck + s.noResult + (s.skipped ?? 0) > 0 ? EXIT_HOSTS_FAILED : 0;
   } finally {
-    await executor.close();
-    redis.disconnect();
+    await controller.close();
   }
 }
 
@@ -238,10 +198,7 @@ registry expects. Providers: ping, uptime, facts [name…], and where agents con
 service <unit> <action>, exec <name> [args…], pull, log <name> [lines].
 
 Options:
-  --redis URL           Redis URL (default $REDIS_URL or ${DEFAULT_REDIS_URL});
-                        also sentinel://host:port,…/name and cluster://host:port,…
-  --key PATH            controller private key (default $COMMODORE_KEY)
-  --principal NAME      principal to sign as (default $COMMODORE_PRINCIPAL or commodore)
+${CONTROLLER_FLAGS_HELP}
   --where TERM          fact filter, repeatable, AND-ed: key=glob, key!=glob, key=/regex/,
                         key<N key<=N key>N key>=N (e.g. --where role=web --where 'cpus>=4')
   --hosts a,b,c         only these hostnames
@@ -251,8 +208,6 @@ Options:
   --stop-after-failures N  start no new host after N failed hosts
   --ack-timeout MS      wait this long for acknowledgements (default 2000)
   --timeout MS          execution timeout after the ack (default per provider)
-  --known-hosts PATH    trust only the host keys in this file (default: pin on first use)
-  --prefix NAME         Redis key/channel prefix (default commodore)
   --json                print the structured result as JSON
 
 Exit status: 0 all hosts ok, 1 some host failed or stayed silent, 2 no host matched.`,

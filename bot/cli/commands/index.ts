@@ -7,6 +7,8 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   config: async () => (await import("./config.ts")).command,
   fleet: async () => (await import("./fleet.ts")).command,
   keygen: async () => (await import("./keygen.ts")).command,
+  nodes: async () => (await import("./nodes.ts")).command,
   "provision-hook": async () => (await import("./provision-hook.ts")).command,
+  "redis-acl": async () => (await import("./redis-acl.ts")).command,
   start: async () => (await import("./start.ts")).command,
 };

@@ -1,27 +1,166 @@
-/** `nodes [where fact=glob …]`: the registered agents and their facts. */
+/**
+ * `nodes [list|pending|accept|reject|revoke] [host] [fingerprint] [--all-matching] [where …]`:
+ * the registered agents, and enrollment of their host keys.
+ *
+ * `list` (the default) and `pending` are `read` commands; `accept`, `reject` and `revoke` are
+ * `change` commands, so only a role of the caller's own may grant them (a grant can pin
+ * `action`), and every one lands in the audit log with the caller's name, which is also
+ * recorded in the controller-signed enrollment record.
+ */
+import { CommodoreError } from "../../../lib/errors.ts";
+import { matchesNode } from "../../../executors/fleet/agent/matcher.ts";
+import type { EnrollmentChange } from "../../../executors/fleet/types.ts";
 import type { FleetPort } from "../../fleet-port.ts";
 import { requireFleet } from "./fleet.ts";
-import { globMatch } from "../../identity/glob.ts";
-import type { CommandSpec, RunContext, RunOutcome } from "../types.ts";
+import {
+  FLAG_SET,
+  type CommandSpec,
+  type ParsedCommand,
+  type RunContext,
+  type RunOutcome,
+} from "../types.ts";
+
+/** What `nodes` can do. */
+export const NODES_ACTIONS = ["list", "pending", "accept", "reject", "revoke"] as const;
+type NodesAction = (typeof NODES_ACTIONS)[number];
+const READ_ACTIONS: readonly NodesAction[] = ["list", "pending"];
+
+function actionOf(cmd: ParsedCommand): NodesAction {
+  const word = cmd.args["action"];
+  return NODES_ACTIONS.find((a) => a === word) ?? "list";
+}
+
+function hostOf(cmd: ParsedCommand, action: NodesAction): string {
+  const host = cmd.args["host"];
+  if (typeof host === "string") return host;
+  throw new CommodoreError("E_BAD_ARGUMENT", `nodes ${action} needs a hostname`, {
+    hint:
+      action === "accept"
+        ? "say `nodes accept <host> [fingerprint]`, or `nodes accept --all-matching where role=web`"
+        : `say \`nodes ${action} <host>\`; \`nodes pending\` lists waiting hosts`,
+  });
+}
+
+function changeLine(c: EnrollmentChange): string {
+  return c.from === c.to
+    ? `${c.hostname} ${c.fingerprint}: already ${c.to}`
+    : `${c.hostname} ${c.fingerprint}: ${c.from} -> ${c.to}`;
+}
+
+function changed(
+  title: string,
+  changes: readonly EnrollmentChange[],
+  extra: string[] = [],
+): RunOutcome {
+  return {
+    ok: true,
+    result: {
+      kind: "data",
+      title,
+      data: { enrollment: changes },
+      lines: [...changes.map(changeLine), ...extra],
+    },
+  };
+}
 
 /** Creates the `nodes` command. */
 export function nodesCommand(fleet: FleetPort | undefined): CommandSpec {
   return {
     name: "nodes",
     aliases: ["hosts"],
-    summary: "list registered hosts and their facts",
-    usage: "nodes [where fact=glob …]",
-    examples: ["nodes", "nodes where role=web"],
-    args: [],
+    summary: "list hosts; accept, reject or revoke host keys (nodes pending lists waiting ones)",
+    usage:
+      "nodes [list|pending] [where …] | nodes accept <host> [fingerprint] | nodes accept --all-matching where … | nodes reject|revoke <host>",
+    examples: [
+      "nodes",
+      "nodes where role=web cpus>=4",
+      "nodes pending",
+      "nodes accept www01 SHA256:Qm9vYmFy…",
+      "nodes accept --all-matching where role=web",
+      "nodes revoke www01",
+    ],
+    args: [
+      {
+        name: "action",
+        kind: "word",
+        required: false,
+        help: "list (default), pending, accept, reject or revoke",
+        choices: () => NODES_ACTIONS,
+      },
+      { name: "host", kind: "word", required: false, help: "the hostname to act on" },
+      {
+        name: "fingerprint",
+        kind: "word",
+        required: false,
+        help: "accept only if the host's key has this SHA256 fingerprint",
+      },
+      {
+        name: "all-matching",
+        kind: "flag",
+        help: "accept every pending host the where filter selects (never key changes)",
+      },
+    ],
     takesWhere: true,
     permission: "grant",
-    risk: () => "read",
+    risk: (cmd) => (READ_ACTIONS.includes(actionOf(cmd)) ? "read" : "change"),
+    async targets(cmd) {
+      const action = actionOf(cmd);
+      if (READ_ACTIONS.includes(action) || cmd.args["all-matching"] === FLAG_SET) return [];
+      return typeof cmd.args["host"] === "string" ? [cmd.args["host"]] : [];
+    },
     async run(ctx: RunContext): Promise<RunOutcome> {
-      const terms = Object.entries(ctx.command.where);
-      const nodes = (await requireFleet(fleet).nodes())
-        .filter((n) => terms.every(([k, glob]) => globMatch(glob, n.facts[k] ?? "")))
-        .sort((a, b) => a.hostname.localeCompare(b.hostname));
-      return { ok: true, result: { kind: "nodes", nodes } };
+      const port = requireFleet(fleet);
+      const cmd = ctx.command;
+      const action = actionOf(cmd);
+      const match = {
+        all: false,
+        node_facts: { ...cmd.where },
+        ...(cmd.filters === undefined ? {} : { filters: cmd.filters.map((f) => ({ ...f })) }),
+      };
+      const by = ctx.principal.id;
+      switch (action) {
+        case "list": {
+          const nodes = (await port.nodes())
+            .filter((n) => matchesNode(match, n.facts))
+            .sort((a, b) => a.hostname.localeCompare(b.hostname));
+          return { ok: true, result: { kind: "nodes", nodes } };
+        }
+        case "pending": {
+          const nodes = (await port.enrollment.unaccepted()).filter((n) =>
+            matchesNode(match, n.facts),
+          );
+          return { ok: true, result: { kind: "nodes", nodes } };
+        }
+        case "accept": {
+          if (cmd.args["all-matching"] === FLAG_SET) {
+            if (Object.keys(cmd.where).length === 0 && (cmd.filters ?? []).length === 0)
+              throw new CommodoreError(
+                "E_BAD_ARGUMENT",
+                "nodes accept --all-matching needs a where filter",
+                {
+                  hint: "e.g. `nodes accept --all-matching where role=web`; every host: `where hostname=*`",
+                },
+              );
+            const done = await port.enrollment.acceptMatching(match, by);
+            const skipped = done.keyChanged.map(
+              (n) =>
+                `${n.hostname} ${n.fingerprint}: key changed, accept it by name after checking`,
+            );
+            return changed(`${done.changes.length} host keys accepted`, done.changes, skipped);
+          }
+          const fingerprint = cmd.args["fingerprint"];
+          const c = await port.enrollment.accept(
+            hostOf(cmd, action),
+            by,
+            typeof fingerprint === "string" ? fingerprint : undefined,
+          );
+          return changed(`nodes accept ${c.hostname}`, [c]);
+        }
+        case "reject":
+          return changed(`nodes reject`, [await port.enrollment.reject(hostOf(cmd, action), by)]);
+        case "revoke":
+          return changed(`nodes revoke`, [await port.enrollment.revoke(hostOf(cmd, action), by)]);
+      }
     },
   };
 }

@@ -27,6 +27,7 @@ import { COMMODORE_VERSION } from "../version.ts";
 import { admitRequest } from "./admission.ts";
 import { authorize } from "./authorization.ts";
 import { matchesNode } from "./matcher.ts";
+import { readHostCertificate } from "./host-certificate.ts";
 import { register, unregister } from "./registration.ts";
 import { EXIT, ProviderRunner } from "./runner.ts";
 import { sshAgentSecurity, type AgentSecurity } from "./security.ts";
@@ -54,7 +55,10 @@ export interface Agent {
   facts(): Facts;
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Re-reads the allowed_signers file (e.g. on SIGHUP); keeps the old one if the new is invalid. */
+  /**
+   * Re-reads the allowed_signers file and the host certificate (e.g. on SIGHUP); keeps the old
+   * ones if a new one is invalid.
+   */
   reloadAllowedSigners(): void;
 }
 
@@ -71,6 +75,9 @@ export function createAgent(options: AgentOptions): Agent {
   const security =
     options.security ??
     sshAgentSecurity(loadPrivateKey(config.hostKeyPath), () => signers as AllowedSigners);
+  let certificate = options.security
+    ? undefined
+    : readHostCertificate(config.hostCertPath, config.hostKeyPath);
   const providers = new Map(options.providers ?? providerRegistry());
   for (const p of actionProviders(config.actions)) providers.set(p.name, p);
   const runner = new ProviderRunner(providers, {
@@ -190,6 +197,7 @@ export function createAgent(options: AgentOptions): Agent {
           publicKey: security.publicKey,
           version: COMMODORE_VERSION,
           ttlMs: config.registrationTtlMs,
+          certificate,
         },
         now(),
       );
@@ -246,6 +254,15 @@ export function createAgent(options: AgentOptions): Agent {
         log.info("allowed_signers reloaded", { entries: signers.entries.length });
       } catch (err) {
         log.error("allowed_signers reload failed; keeping the previous list", {
+          error: errorMessage(err),
+        });
+      }
+      if (options.security) return;
+      try {
+        certificate = readHostCertificate(config.hostCertPath, config.hostKeyPath);
+        log.info("host certificate reloaded", { present: certificate !== undefined });
+      } catch (err) {
+        log.error("host certificate reload failed; keeping the previous one", {
           error: errorMessage(err),
         });
       }

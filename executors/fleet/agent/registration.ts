@@ -16,6 +16,8 @@ export interface RegistrationData {
   readonly publicKey: string;
   readonly version: string;
   readonly ttlMs: number;
+  /** OpenSSH host certificate of `publicKey`, when the host has one. */
+  readonly certificate?: string | undefined;
 }
 
 /** Writes (or refreshes) the registration. */
@@ -35,6 +37,7 @@ export async function register(
     version: data.version,
     sent_at: now,
     ttl_ms: data.ttlMs,
+    ...(data.certificate === undefined ? {} : { certificate: data.certificate }),
   };
   await redis
     .multi()

@@ -15,6 +15,7 @@ import { connectUrl } from "../../../lib/redis/url.ts";
 import type { ExecutionContext, Executor } from "../../executor.ts";
 import { matchesNode } from "../agent/matcher.ts";
 import { controllerOptionsSchema, type ControllerConfigInput } from "../options.ts";
+import { loadAllowedSigners } from "../protocol/allowed-signers.ts";
 import { fleetNames } from "../protocol/channels.ts";
 import { openEnvelope, sealEnvelope } from "../protocol/envelope.ts";
 import { loadPrivateKey } from "../protocol/keys.ts";
@@ -29,11 +30,18 @@ import type {
   TargetRefinement,
 } from "../types.ts";
 import { Collector } from "./collector.ts";
-import { filePinStore, redisPinStore } from "./pinning.ts";
+import { Enrollment } from "./enrollment.ts";
+import { enrollmentActions, type FleetEnrollment } from "./enrollment-actions.ts";
+import { loadKnownHosts } from "./known-hosts.ts";
 import { RegistryReader } from "./registry-reader.ts";
 import { ReplyIntake } from "./reply-intake.ts";
 import { withRollout } from "./rollout.ts";
-import { sshControllerSecurity, type ControllerSecurity } from "./security.ts";
+import {
+  requestIdentityFor,
+  sshControllerSecurity,
+  type ControllerSecurity,
+  type RequestIdentities,
+} from "./security.ts";
 
 /** Extra time after the execution timeout, so the agent's own timeout report can arrive. */
 export const EXEC_GRACE_MS = 500;
@@ -51,14 +59,21 @@ export interface FleetExecutorOptions extends ControllerConfigInput {
   readonly metrics?: MetricsRegistry;
   /** Replaces the key file (benchmarks, embedded mode). */
   readonly security?: ControllerSecurity;
+  /**
+   * Named identities a request may be signed as instead of the default key and `principal`,
+   * chosen by the execution context's `signer` name (unknown or absent: the default).
+   */
+  readonly signers?: RequestIdentities;
   /** Wall clock for issued_at/expires_at. */
   readonly now?: () => number;
 }
 
 /** The fleet executor the bot and the CLI use. */
 export interface FleetExecutor extends Executor<FleetRequest, FleetResult, FleetProgress> {
-  /** Live, verified nodes from the registry. */
+  /** Live, verified nodes from the registry whose keys are accepted. */
   nodes(): Promise<NodeInfo[]>;
+  /** Pending and rejected hosts, and the operator's actions on them. */
+  readonly enrollment: FleetEnrollment;
   /** Hostnames a filter (and optional conditions / identity list) would target right now. */
   expectedHosts(where: FactFilter, refine?: TargetRefinement): Promise<string[]>;
 }
@@ -93,24 +108,48 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
   const metrics = options.metrics ?? new MetricsRegistry();
   const now = options.now ?? Date.now;
   const names = fleetNames(config.prefix);
-  const security = options.security ?? sshControllerSecurity(loadPrivateKey(config.keyPath));
+  const security =
+    options.security ??
+    sshControllerSecurity(
+      loadPrivateKey(config.keyPath),
+      config.enrollmentSignersPath === undefined
+        ? undefined
+        : loadAllowedSigners(config.enrollmentSignersPath),
+    );
+  const defaultIdentity = { signer: security.requestSigner, principal: config.principal };
+  const signers = options.signers ?? {};
   const redis =
     options.redis ??
     connectUrl({ url: config.redisUrl, name: "commodore-controller", logger: log });
   const bus = options.bus ?? createBus(redis);
   const owned = options.redis ? [] : [redis];
-  const pins = config.knownHostsPath
-    ? filePinStore(config.knownHostsPath)
-    : redisPinStore(redis, names.pins);
   const rejections = rejectionRecorder(metrics, log, "controller");
+  const enrollment = new Enrollment({
+    redis,
+    names,
+    signer: security.enrollmentSigner,
+    verifier: security.enrollmentVerifier,
+    principal: config.principal,
+    mode: config.enrollment,
+    knownHosts:
+      config.knownHostsPath === undefined ? undefined : loadKnownHosts(config.knownHostsPath),
+    clockSkewMs: config.clockSkewMs,
+    rejections,
+    logger: log,
+  });
   const registry = new RegistryReader(
     redis,
     names,
-    pins,
+    enrollment,
     security.registrationVerifier,
     rejections,
+    { clockSkewMs: config.clockSkewMs, maxRegistrationTtlMs: config.maxRegistrationTtlMs },
+    log,
   );
-  const replyVerifier = security.replyVerifier((host) => pins.get(host));
+  const replyVerifier = security.replyVerifier(
+    (host) => registry.acceptedKey(host),
+    (host) => registry.notAccepted(host),
+  );
   const open = new Map<string, { id: string; collector: Collector }>();
   const requests = metrics.counter(
     "commodore_fleet_requests_total",
@@ -184,14 +223,16 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
 
   const expected = async (where: FactFilter, refine?: TargetRefinement): Promise<string[]> => {
     const match = matchFor(where, refine);
-    return (await registry.read(now()))
-      .filter((n) => matchesNode(match, n.facts))
-      .map((n) => n.hostname);
+    return (await accepted()).filter((n) => matchesNode(match, n.facts)).map((n) => n.hostname);
   };
+
+  const accepted = async (): Promise<NodeInfo[]> =>
+    (await registry.read(now())).filter((n) => n.state === "accepted");
 
   return withRollout({
     name: "fleet",
-    nodes: () => registry.read(now()),
+    nodes: accepted,
+    enrollment: enrollmentActions(registry, enrollment, now),
     expectedHosts: expected,
     async execute(
       request: FleetRequest,
@@ -217,6 +258,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
         progress,
         clock: () => performance.now(),
       });
+      const identity = requestIdentityFor(defaultIdentity, signers, ctx.signer);
       const onAbort = () => collector.abort("cancelled");
       ctx.signal.addEventListener("abort", onAbort);
       open.set(channel, { id, collector });
@@ -230,7 +272,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
           reply_to: channel,
           issued_at: issued,
           expires_at: issued + config.requestTtlMs,
-          sender: config.principal,
+          sender: identity.principal,
           ...(ctx.principalId === ""
             ? {}
             : { on_behalf_of: ctx.principalId.slice(0, MAX_PRINCIPAL) }),
@@ -241,13 +283,14 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
             ...(askedTimeoutMs === undefined ? {} : { timeout_ms: askedTimeoutMs }),
           },
         };
-        await bus.publish(names.requests, sealEnvelope(message, security.requestSigner));
+        await bus.publish(names.requests, sealEnvelope(message, identity.signer));
         requests.inc({ provider: request.provider });
         progress({ kind: "published", requestId: id, expected: hosts });
         log.info("fleet request published", {
           requestId: id,
           jobId: ctx.jobId,
           principal: ctx.principalId,
+          sender: identity.principal,
           provider: request.provider,
           expected: hosts.length,
         });

@@ -1,37 +1,80 @@
 /**
  * Reads the node registry: every hostname in the index whose registration still exists, is
- * validly signed by the key it names and whose key matches the pin for that hostname.
- * Verified registrations are cached by their exact text, so unchanged entries cost no
- * cryptography on the next read; changed ones (every heartbeat changes `sent_at`) are checked
- * in parallel on libuv's thread pool when the verifier can; expired entries are pruned.
+ * fresh, and is validly signed by the key it publishes, with the enrollment state of that key
+ * (accepted, pending or rejected; see enrollment.ts). Self-signatures are cached by the exact
+ * registration text, so unchanged entries cost no cryptography on the next read; changed ones
+ * (every heartbeat changes `sent_at`) are checked in parallel on libuv's thread pool when the
+ * verifier can; expired entries are pruned.
+ *
+ * Freshness: a registration whose `sent_at` is older than its own `ttl_ms` (capped by
+ * `maxRegistrationTtlMs`) plus the clock skew, or in the future by more than the skew, is
+ * refused as `stale_registration`, so an old signed registration cannot be replayed.
  */
+import type { Logger } from "../../../lib/log.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadVerifier } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
 import { openEnvelope } from "../protocol/envelope.ts";
 import { parsePublicKeyLine } from "../protocol/keys.ts";
-import { registrationSchema } from "../protocol/messages.ts";
+import { registrationSchema, type RegistrationMessage } from "../protocol/messages.ts";
 import type { Rejection, RejectionRecorder } from "../protocol/rejections.ts";
 import type { NodeInfo } from "../types.ts";
-import type { PinStore } from "./pinning.ts";
+import type { Candidate, Enrollment } from "./enrollment.ts";
 
 const MGET_CHUNK = 1_000;
 
+/** Freshness limits for registrations. */
+export interface FreshnessOptions {
+  /** Clock difference tolerated between agents and the controller. */
+  readonly clockSkewMs: number;
+  /** Cap on the `ttl_ms` a registration may claim. */
+  readonly maxRegistrationTtlMs: number;
+}
+
+interface Verified {
+  readonly raw: string;
+  readonly reg: RegistrationMessage;
+  readonly candidate: Candidate;
+}
+
 /** Reads and verifies the registry, remembering what it verified. */
 export class RegistryReader {
-  private readonly verified = new Map<string, { raw: string; node: NodeInfo }>();
+  private readonly verified = new Map<string, Verified>();
+  private readonly pendingLogged = new Set<string>();
+  private accepted = new Map<string, string>();
+  private states = new Map<string, Rejection>();
 
   constructor(
     private readonly redis: RedisClient,
     private readonly names: FleetNames,
-    private readonly pins: PinStore,
+    private readonly enrollment: Enrollment,
     private readonly verifier: PayloadVerifier,
     private readonly rejections: RejectionRecorder,
+    private readonly freshness: FreshnessOptions,
+    private readonly logger: Logger,
   ) {}
 
-  /** All live, verified, pinned nodes sorted by hostname. */
+  /**
+   * The key accepted for `hostname` (what its replies must be signed with): the one its live
+   * registration was accepted with at the last read, else the one a stored record accepts.
+   */
+  acceptedKey(hostname: string): string | undefined {
+    return this.accepted.get(hostname) ?? this.enrollment.storedKey(hostname);
+  }
+
+  /** Why a hostname without an accepted key may not answer (pending or rejected key). */
+  notAccepted(hostname: string): Rejection {
+    return (
+      this.states.get(hostname) ?? {
+        reason: "unpinned_key",
+        detail: `no key is accepted for ${hostname}`,
+      }
+    );
+  }
+
+  /** Every live, fresh, self-signed registration with its enrollment state, by hostname. */
   async read(now: number): Promise<NodeInfo[]> {
-    await this.pins.refresh();
+    await this.enrollment.refresh(now);
     const hosts = await this.redis.zrange(this.names.nodeIndex, 0, -1);
     const nodes: NodeInfo[] = [];
     const stale: string[] = [];
@@ -51,13 +94,82 @@ export class RegistryReader {
       for (const node of await Promise.all(checks)) if (node) nodes.push(node);
     }
     if (stale.length > 0) await this.redis.zrem(this.names.nodeIndex, ...stale);
+    const accepted = new Map<string, string>();
+    const states = new Map<string, Rejection>();
+    for (const n of nodes) {
+      if (n.state === "accepted") accepted.set(n.hostname, n.publicKey);
+      else
+        states.set(n.hostname, {
+          reason: n.state === "rejected" ? "rejected_key" : "pending_key",
+          detail: `${n.hostname} key ${n.fingerprint} is ${n.state}${n.detail === undefined ? "" : ` (${n.detail})`}`,
+        });
+    }
+    this.accepted = accepted;
+    this.states = states;
     return nodes.sort((a, b) => a.hostname.localeCompare(b.hostname));
   }
 
   private async check(host: string, raw: string, now: number): Promise<NodeInfo | undefined> {
+    const verified = await this.verify(host, raw, now);
+    if (!verified) return undefined;
+    const { reg, candidate } = verified;
+    const fresh = this.freshnessRefusal(reg, now);
+    if (fresh) {
+      this.verified.delete(host);
+      this.rejections.record(fresh, { hostname: host, message: "registration" });
+      return undefined;
+    }
+    let decision = this.enrollment.decide(candidate, now);
+    if (this.enrollment.mayTrustOnFirstUse(decision)) {
+      const won = await this.enrollment.accept(candidate, "tofu", "tofu", now, true);
+      decision = won ? { state: "accepted", via: "tofu" } : this.enrollment.decide(candidate, now);
+    }
+    if (decision.state !== "accepted") this.logPending(candidate, decision.state, decision.detail);
+    return {
+      hostname: host,
+      facts: reg.facts,
+      fingerprint: candidate.fingerprint,
+      publicKey: candidate.keyLine,
+      version: reg.version,
+      lastSeen: new Date(reg.sent_at).toISOString(),
+      state: decision.state,
+      ...(decision.via === undefined ? {} : { via: decision.via }),
+      ...(decision.keyChanged === true ? { keyChanged: true } : {}),
+      ...(decision.detail === undefined ? {} : { detail: decision.detail }),
+    };
+  }
+
+  private freshnessRefusal(reg: RegistrationMessage, now: number): Rejection | undefined {
+    const { clockSkewMs, maxRegistrationTtlMs } = this.freshness;
+    const ttl = Math.min(reg.ttl_ms, maxRegistrationTtlMs);
+    if (reg.sent_at > now + clockSkewMs)
+      return {
+        reason: "stale_registration",
+        detail: `registration of ${reg.hostname} is dated ${reg.sent_at - now} ms in the future`,
+      };
+    if (now - reg.sent_at > ttl + clockSkewMs)
+      return {
+        reason: "stale_registration",
+        detail: `registration of ${reg.hostname} was signed ${now - reg.sent_at} ms ago, more than its ${ttl} ms lifetime`,
+      };
+    return undefined;
+  }
+
+  private logPending(c: Candidate, state: string, detail: string | undefined): void {
+    const id = `${c.hostname} ${c.fingerprint} ${state}`;
+    if (this.pendingLogged.has(id)) return;
+    if (this.pendingLogged.size >= MGET_CHUNK * 100) this.pendingLogged.clear();
+    this.pendingLogged.add(id);
+    this.logger.info(`host key ${state}`, {
+      hostname: c.hostname,
+      fingerprint: c.fingerprint,
+      ...(detail === undefined ? {} : { detail }),
+    });
+  }
+
+  private async verify(host: string, raw: string, now: number): Promise<Verified | undefined> {
     const cached = this.verified.get(host);
-    if (cached && cached.raw === raw && this.pins.get(host) === cached.node.publicKey)
-      return cached.node;
+    if (cached && cached.raw === raw) return cached;
     const refuse = (r: Rejection) => {
       this.verified.delete(host);
       this.rejections.record(r, { hostname: host, message: "registration" });
@@ -87,22 +199,14 @@ export class RegistryReader {
       ? await this.verifier.verifyAsync(payload, sig, keyLine, now)
       : this.verifier.verify(payload, sig, keyLine, now);
     if (bad) return refuse(bad);
-    const pin = await this.pins.pin(host, keyLine);
-    if (pin !== keyLine) {
-      return refuse({
-        reason: "unpinned_key",
-        detail: `${host} registered key ${fingerprint}, which is not its pinned key`,
-      });
-    }
-    const node: NodeInfo = {
+    const candidate: Candidate = {
       hostname: host,
-      facts: reg.facts,
+      keyLine,
       fingerprint,
-      publicKey: keyLine,
-      version: reg.version,
-      lastSeen: new Date(reg.sent_at).toISOString(),
+      ...(reg.certificate === undefined ? {} : { certificate: reg.certificate }),
     };
-    this.verified.set(host, { raw, node });
-    return node;
+    const entry = { raw, reg, candidate };
+    this.verified.set(host, entry);
+    return entry;
   }
 }

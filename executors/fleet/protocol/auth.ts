@@ -62,33 +62,45 @@ export function allowedSignersVerifier(
   };
 }
 
+/** Why a hostname with no accepted key may not answer. */
+export type UnacceptedReason = (hostname: string) => Rejection;
+
+const noKeyFor: UnacceptedReason = (hostname) => ({
+  reason: "unpinned_key",
+  detail: `no key is accepted for ${hostname}`,
+});
+
 function pinRefusal(
   result: SigCheck,
   hostname: string,
   pinned: (hostname: string) => string | undefined,
+  unaccepted: UnacceptedReason,
 ): Rejection | undefined {
   if (!result.ok) return { reason: result.reason, detail: result.detail };
   const pin = pinned(hostname);
-  if (pin === undefined)
-    return { reason: "unpinned_key", detail: `no key is pinned for ${hostname}` };
+  if (pin === undefined) return unaccepted(hostname);
   if (pin !== result.key.line) {
     return {
       reason: "unpinned_key",
-      detail: `${hostname} signed with ${result.key.fingerprint}, which is not its pinned key`,
+      detail: `${hostname} signed with ${result.key.fingerprint}, which is not its accepted key`,
     };
   }
   return undefined;
 }
 
-/** Accepts replies whose key is the one pinned for the claimed hostname (`type base64` line). */
+/**
+ * Accepts replies whose key is the one accepted for the claimed hostname (`type base64` line);
+ * `unaccepted` says why a hostname without an accepted key is refused (pending, rejected).
+ */
 export function pinnedKeyVerifier(
   pinned: (hostname: string) => string | undefined,
   namespace: string,
+  unaccepted: UnacceptedReason = noKeyFor,
 ): PayloadVerifier {
   return {
     verify: (payload, sig, hostname) =>
-      pinRefusal(check(sig, namespace, payload), hostname, pinned),
+      pinRefusal(check(sig, namespace, payload), hostname, pinned, unaccepted),
     verifyAsync: async (payload, sig, hostname) =>
-      pinRefusal(await checkAsync(sig, namespace, payload), hostname, pinned),
+      pinRefusal(await checkAsync(sig, namespace, payload), hostname, pinned, unaccepted),
   };
 }

@@ -12,6 +12,8 @@ export const REQUEST_NAMESPACE = "commodore-request@commodore";
 export const REPLY_NAMESPACE = "commodore-reply@commodore";
 /** SSHSIG namespace for agent registrations in the node registry. */
 export const REGISTRATION_NAMESPACE = "commodore-registration@commodore";
+/** SSHSIG namespace for the controller's enrollment records (accepted and rejected host keys). */
+export const ENROLLMENT_NAMESPACE = "commodore-enrollment@commodore";
 
 /** The names one deployment uses. */
 export interface FleetNames {
@@ -23,8 +25,10 @@ export interface FleetNames {
   readonly nodeIndex: string;
   /** String key holding one node's signed registration (expires with its heartbeat TTL). */
   node(hostname: string): string;
-  /** Hash hostname → pinned public key line (trust on first use). */
+  /** Hash hostname → controller-signed acceptance of that hostname's key. */
   readonly pins: string;
+  /** Hash key fingerprint → controller-signed rejection of that key. */
+  readonly rejectedKeys: string;
 }
 
 /** Builds the names for `prefix`. */
@@ -35,5 +39,6 @@ export function fleetNames(prefix: string = DEFAULT_PREFIX): FleetNames {
     nodeIndex: `{${prefix}}:nodes`,
     node: (hostname) => `{${prefix}}:node:${hostname}`,
     pins: `{${prefix}}:pins`,
+    rejectedKeys: `{${prefix}}:rejected`,
   };
 }

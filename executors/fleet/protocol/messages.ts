@@ -14,6 +14,8 @@ const MAX_NAME = 255;
 const MAX_FACTS = 256;
 const MAX_ARGS = 64;
 const MAX_FILTERS = 32;
+/** Longest OpenSSH certificate line a registration may carry. */
+const MAX_CERTIFICATE = 16 * 1024;
 /** Longest value in a fact condition (regex sources are capped lower by the regex engine). */
 const MAX_CONDITION_VALUE = 256;
 
@@ -96,6 +98,8 @@ export const registrationSchema = z.object({
   version: z.string().max(MAX_NAME),
   sent_at: epochMs,
   ttl_ms: z.number().int().positive(),
+  /** The OpenSSH host certificate of `public_key`, when the agent has one (auto-enrollment). */
+  certificate: z.string().max(MAX_CERTIFICATE).optional(),
 });
 /** A registration payload. */
 export type RegistrationMessage = z.infer<typeof registrationSchema>;

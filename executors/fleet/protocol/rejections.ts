@@ -27,6 +27,10 @@ export type RejectReason =
   | "not_open"
   | "unexpected_host"
   | "unpinned_key"
+  | "unsigned_pin"
+  | "pending_key"
+  | "rejected_key"
+  | "stale_registration"
   | "hostname_mismatch"
   | "duplicate"
   | "backlog_full";

@@ -51,4 +51,11 @@ export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
       o.result.kind === "nodes" ? { nodes: o.result.nodes } : o.result,
     );
   });
+
+  app.get("/nodes/pending", async (c) => {
+    const outcome = await run(c, ["nodes", "pending"], "GET /nodes/pending");
+    return respond(c, outcome, (o) =>
+      o.result.kind === "nodes" ? { nodes: o.result.nodes } : o.result,
+    );
+  });
 }

@@ -1,6 +1,7 @@
 /**
- * The fleet view: every registered node with its facts, last heartbeat, key fingerprint and
- * version; nodes whose last heartbeat is older than the stale threshold are flagged.
+ * The fleet view: every accepted node with its facts, last heartbeat, key fingerprint and
+ * version; nodes whose last heartbeat is older than the stale threshold are flagged. Hosts whose
+ * keys are pending or rejected are listed apart, for callers who may run `nodes pending`.
  */
 import type { NodeInfo } from "../../../executors/fleet/types.ts";
 import { html, type SafeHtml } from "./html.ts";
@@ -22,9 +23,43 @@ function factChips(facts: Readonly<Record<string, string>>): SafeHtml[] {
     .map(([k, v]) => html`<span class="fact"><b>${k}</b>=${v}</span> `);
 }
 
-/** The fleet view's content. */
+/** Hosts whose keys wait for an operator (or were rejected), with the command to accept. */
+function waitingSection(waiting: readonly NodeInfo[], now: number): SafeHtml {
+  if (waiting.length === 0) return html``;
+  const rows = waiting.map(
+    (n) =>
+      html`<tr data-status="${n.state}">
+        <td class="host" data-sort="${n.hostname}">${n.hostname}</td>
+        <td data-sort="${n.state}">
+          <span class="badge ${n.state === "rejected" ? "failed" : "pending"}">${n.state}</span>
+          ${n.keyChanged === true ? html`<span class="badge failed">key changed</span>` : html``}
+        </td>
+        <td><code>${n.fingerprint}</code></td>
+        <td class="facts">${factChips(n.facts)}</td>
+        <td title="${n.lastSeen}">${ago(n.lastSeen, now)}</td>
+        <td><code>nodes accept ${n.hostname} ${n.fingerprint}</code></td>
+      </tr>`,
+  );
+  return html`<section class="pending" id="pending">
+    <h2>Waiting for acceptance</h2>
+    <p>
+      These hosts registered with keys the controller has not accepted: they are never targeted or
+      provisioned, and their replies are dropped. Compare each fingerprint with
+      <code>ssh-keygen -lf</code> on the host before accepting it.
+    </p>
+    ${sortableTable(
+      "pending-nodes",
+      ["host", "state", "key fingerprint", "facts", "last heartbeat", "to accept"],
+      rows,
+      "no host keys waiting",
+    )}
+  </section>`;
+}
+
+/** The fleet view's content: accepted nodes, then (for callers allowed) the waiting ones. */
 export function fleetContent(
   nodes: readonly NodeInfo[],
+  waiting: readonly NodeInfo[],
   now: number,
   staleAfterSeconds: number,
   where: Readonly<Record<string, string>>,
@@ -64,5 +99,6 @@ export function fleetContent(
       ["host", "state", "facts", "last heartbeat", "key fingerprint", "version"],
       rows,
       "no nodes registered",
-    )}`;
+    )}
+    ${waitingSection(waiting, now)}`;
 }

@@ -8,7 +8,7 @@ import { setCookie } from "hono/cookie";
 import { JOB_ID_PATTERN } from "../../../bot/jobs/redis-store.ts";
 import type { JobStore } from "../../../bot/jobs/types.ts";
 import type { Principal } from "../../../bot/contract.ts";
-import { globMatch } from "../../../bot/identity/glob.ts";
+import { matchesNode } from "../../../executors/fleet/agent/matcher.ts";
 import { ANONYMOUS_ID } from "../../../bot/identity/identity.ts";
 import type { NodeInfo } from "../../../executors/fleet/types.ts";
 import type { Counter } from "../../../lib/metrics.ts";
@@ -36,7 +36,10 @@ export interface StatusRouteDeps {
   readonly access: StatusAccess;
   readonly jobs: JobStore;
   readonly hub: JobLiveHub;
-  /** Registered nodes, or undefined when the bot runs without a fleet. */
+  /**
+   * Registered nodes in every enrollment state (pending ones are shown only to callers who may
+   * run `nodes pending`), or undefined when the bot runs without a fleet.
+   */
   readonly nodes: (() => Promise<NodeInfo[]>) | undefined;
   readonly options: StatusOptions;
   readonly secret: Buffer;
@@ -117,15 +120,20 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
       const cmd = access.permit(p, ["nodes"]);
       if (typeof cmd === "string") return forbiddenPage(c, p.id, cmd);
       const all = deps.nodes ? await deps.nodes() : [];
-      const where = Object.entries(cmd.where);
-      const nodes = all.filter((n) =>
-        where.every(([k, glob]) => globMatch(glob, n.facts[k] ?? "")),
-      );
+      const match = { all: false, node_facts: { ...cmd.where } };
+      const nodes = all.filter((n) => matchesNode(match, n.facts));
+      const mayEnroll = typeof access.permit(p, ["nodes", "pending"]) !== "string";
       return sendPage(
         c,
         200,
         { ...page(c, p, "fleet"), scripts: ["table.js"] },
-        fleetContent(nodes, deps.now(), options.staleAfterSeconds, cmd.where),
+        fleetContent(
+          nodes.filter((n) => n.state === "accepted"),
+          mayEnroll ? nodes.filter((n) => n.state !== "accepted") : [],
+          deps.now(),
+          options.staleAfterSeconds,
+          cmd.where,
+        ),
       );
     });
 

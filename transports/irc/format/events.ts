@@ -2,6 +2,7 @@
  * Formats the bot's non-fleet events and results as IRC lines (before sanitizing/splitting).
  */
 import type { BotEvent, CommandResult } from "../../../bot/contract.ts";
+import { enrollmentTag } from "../../../bot/format/result.ts";
 import { formatFleetResult, type FormattedResult } from "./fleet.ts";
 
 type ErrorEvent = Extract<BotEvent, { type: "error" }>;
@@ -39,7 +40,7 @@ export function formatResult(result: CommandResult): FormattedResult {
         const facts = Object.entries(n.facts)
           .map(([k, v]) => `${k}=${v}`)
           .join(" ");
-        return `${n.hostname}: ${facts} (agent ${n.version}, last seen ${n.lastSeen})`;
+        return `${n.hostname}: ${enrollmentTag(n)}${facts} (agent ${n.version}, last seen ${n.lastSeen})`;
       });
       const summary = `${result.nodes.length} node${result.nodes.length === 1 ? "" : "s"}`;
       return withSummary(lines.length === 0 ? ["no nodes registered"] : lines, summary);

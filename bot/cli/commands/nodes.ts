@@ -1,0 +1,146 @@
+/**
+ * `commodore nodes [list|pending|accept|reject|revoke]`: the registry and enrollment from the
+ * controller's side. `pending` lists host keys waiting for acceptance (with fingerprints to
+ * compare out of band); `accept` writes a controller-signed acceptance, `reject` and `revoke`
+ * a controller-signed rejection.
+ */
+import type { EnrollmentChange, NodeInfo } from "../../../executors/fleet/types.ts";
+import { matchesNode } from "../../../executors/fleet/agent/matcher.ts";
+import { matchFor } from "../../../executors/fleet/controller/controller.ts";
+import type { CliCommand, CliIo } from "../command.ts";
+import { parseFlags } from "../command.ts";
+import {
+  CONTROLLER_FLAGS,
+  CONTROLLER_FLAGS_HELP,
+  openController,
+  whereFlags,
+} from "../controller.ts";
+import { EXIT_UNAVAILABLE, InvalidArgumentError, MissingArgumentError } from "../errors.ts";
+
+const NAME = "nodes";
+const ACTIONS = ["list", "pending", "accept", "reject", "revoke"] as const;
+type Action = (typeof ACTIONS)[number];
+
+function nodeLine(n: NodeInfo): string {
+  const facts = Object.entries(n.facts)
+    .filter(([k]) => k === "role" || k === "env" || k === "os")
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  const state = n.state === "accepted" ? `accepted (${n.via ?? "?"})` : n.state;
+  const changed = n.keyChanged === true ? " KEY CHANGED" : "";
+  return `${n.hostname}  ${n.fingerprint}  ${state}${changed}  ${facts}`.trimEnd();
+}
+
+function changeLine(c: EnrollmentChange): string {
+  return c.from === c.to
+    ? `${c.hostname} ${c.fingerprint}: already ${c.to}`
+    : `${c.hostname} ${c.fingerprint}: ${c.from} -> ${c.to}`;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(NAME, argv, {
+    ...CONTROLLER_FLAGS,
+    where: { type: "string", multiple: true },
+    "all-matching": { type: "boolean" },
+    fingerprint: { type: "string" },
+    by: { type: "string" },
+    json: { type: "boolean" },
+  });
+  const [actionWord = "list", host, ...rest] = positionals;
+  const action = ACTIONS.find((a) => a === actionWord);
+  if (action === undefined)
+    throw new InvalidArgumentError(NAME, "the action", ACTIONS.join(", "), actionWord);
+  if (rest.length > 0)
+    throw new InvalidArgumentError(NAME, "arguments", "one hostname", rest.join(" "));
+  const clause = whereFlags(NAME, values.where ?? []);
+  const bulk = values["all-matching"] === true;
+  if (action === "accept" && bulk === (host !== undefined))
+    throw new MissingArgumentError(NAME, "a hostname, or --all-matching with --where terms");
+  if ((action === "reject" || action === "revoke") && host === undefined)
+    throw new MissingArgumentError(NAME, "a hostname");
+  const controller = openController(NAME, values, io);
+  const by = values.by ?? io.env["USER"] ?? "cli";
+  try {
+    const unavailable = await controller.ready();
+    if (unavailable !== undefined) {
+      io.stderr(`commodore: ${unavailable}\n`);
+      return EXIT_UNAVAILABLE;
+    }
+    const out = (data: unknown, lines: readonly string[]) =>
+      io.stdout(
+        values.json === true ? `${JSON.stringify(data, null, 2)}\n` : `${lines.join("\n")}\n`,
+      );
+    const enrollment = controller.executor.enrollment;
+    const match = matchFor(
+      clause.where,
+      clause.filters.length > 0 ? { filters: clause.filters } : {},
+    );
+    const act: Record<Action, () => Promise<void>> = {
+      list: async () => {
+        const nodes = (await controller.executor.nodes()).filter((n) =>
+          matchesNode(match, n.facts),
+        );
+        out(nodes, nodes.length === 0 ? ["no accepted hosts"] : nodes.map(nodeLine));
+      },
+      pending: async () => {
+        const nodes = (await enrollment.unaccepted()).filter((n) => matchesNode(match, n.facts));
+        out(nodes, nodes.length === 0 ? ["no host keys waiting"] : nodes.map(nodeLine));
+      },
+      accept: async () => {
+        if (bulk) {
+          const done = await enrollment.acceptMatching(match, by);
+          out(done, [
+            ...done.changes.map(changeLine),
+            ...done.keyChanged.map(
+              (n) =>
+                `${n.hostname} ${n.fingerprint}: key changed, accept it by name after checking`,
+            ),
+            `${done.changes.length} accepted`,
+          ]);
+          return;
+        }
+        const c = await enrollment.accept(host ?? "", by, values.fingerprint);
+        out(c, [changeLine(c)]);
+      },
+      reject: async () => {
+        const c = await enrollment.reject(host ?? "", by);
+        out(c, [changeLine(c)]);
+      },
+      revoke: async () => {
+        const c = await enrollment.revoke(host ?? "", by);
+        out(c, [changeLine(c)]);
+      },
+    };
+    await act[action]();
+    return 0;
+  } finally {
+    await controller.close();
+  }
+}
+
+/** The `nodes` subcommand. */
+export const command: CliCommand = {
+  name: NAME,
+  summary: "list hosts and accept, reject or revoke their keys (enrollment)",
+  usage: `Usage: commodore nodes [list|pending|accept|reject|revoke] [host] [options]
+
+  list                      hosts whose keys are accepted
+  pending                   hosts whose keys wait for acceptance, or were rejected
+  accept HOST [--fingerprint SHA256:…]
+                            accept the key HOST presents now (check the fingerprint on the
+                            host first: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub)
+  accept --all-matching --where TERM…
+                            accept every pending host matching the terms (not key changes)
+  reject HOST               refuse the pending key HOST presents
+  revoke HOST               withdraw HOST's accepted key (it can never answer again)
+
+Decisions are written to Redis signed with the controller key, so every controller and
+replica sharing that key believes them and nothing a Redis writer adds counts.
+
+Options:
+${CONTROLLER_FLAGS_HELP}
+  --where TERM          fact filter for list/pending/accept --all-matching, repeatable
+  --by NAME             operator name recorded with the decision (default $USER)
+  --json                print JSON`,
+  run,
+};

@@ -1,0 +1,132 @@
+/**
+ * The operator's side of enrollment (`nodes pending|accept|reject|revoke`): every action
+ * works on a host's *current*, verified registration, so an operator accepts exactly the key
+ * the host presents now (optionally checked against a fingerprint read out of band), and the
+ * decision is written as a controller-signed record.
+ */
+import { matchesNode } from "../agent/matcher.ts";
+import { parsePublicKeyLine } from "../protocol/keys.ts";
+import type { RequestMessage } from "../protocol/messages.ts";
+import type { EnrollmentChange, NodeInfo } from "../types.ts";
+import { EnrollmentError, type Candidate, type Enrollment } from "./enrollment.ts";
+import type { RegistryReader } from "./registry-reader.ts";
+
+/** What `nodes accept --all-matching` did. */
+export interface BulkAcceptance {
+  readonly changes: readonly EnrollmentChange[];
+  /** Matching pending hosts left alone because a different key was accepted for them before. */
+  readonly keyChanged: readonly NodeInfo[];
+}
+
+/** Enrollment actions of one controller. */
+export interface FleetEnrollment {
+  /** Registered hosts whose key is pending or rejected, by hostname. */
+  unaccepted(): Promise<NodeInfo[]>;
+  /**
+   * Accepts the key `hostname` presents now. With `fingerprint`, the key must have it (the
+   * operator compared it out of band, e.g. `ssh-keygen -lf` on the host).
+   */
+  accept(hostname: string, by: string, fingerprint?: string): Promise<EnrollmentChange>;
+  /** Accepts every pending host `match` selects, except hosts whose key changed. */
+  acceptMatching(match: RequestMessage["match"], by: string): Promise<BulkAcceptance>;
+  /** Rejects the pending key `hostname` presents now. */
+  reject(hostname: string, by: string): Promise<EnrollmentChange>;
+  /** Withdraws the acceptance of `hostname`'s key and rejects that key. */
+  revoke(hostname: string, by: string): Promise<EnrollmentChange>;
+  /** Accepts `keyLine` for `hostname` as the embedded local agent, unless a key is accepted. */
+  acceptLocal(hostname: string, keyLine: string): Promise<boolean>;
+}
+
+function candidateOf(node: NodeInfo): Candidate {
+  return { hostname: node.hostname, keyLine: node.publicKey, fingerprint: node.fingerprint };
+}
+
+function change(node: NodeInfo, to: NodeInfo["state"]): EnrollmentChange {
+  return { hostname: node.hostname, fingerprint: node.fingerprint, from: node.state, to };
+}
+
+/** Builds the actions over a registry reader and its enrollment. */
+export function enrollmentActions(
+  registry: RegistryReader,
+  enrollment: Enrollment,
+  now: () => number,
+): FleetEnrollment {
+  const registered = async (hostname: string): Promise<NodeInfo> => {
+    const node = (await registry.read(now())).find((n) => n.hostname === hostname);
+    if (node) return node;
+    throw new EnrollmentError(
+      "E_NODE_NOT_REGISTERED",
+      `${hostname} has no live registration`,
+      "start the agent on that host (its key must be registered to be accepted); `nodes pending` lists waiting hosts",
+    );
+  };
+  return {
+    async unaccepted() {
+      return (await registry.read(now())).filter((n) => n.state !== "accepted");
+    },
+    async accept(hostname, by, fingerprint) {
+      const node = await registered(hostname);
+      if (fingerprint !== undefined && fingerprint !== node.fingerprint)
+        throw new EnrollmentError(
+          "E_NODE_FINGERPRINT",
+          `${hostname} presents ${node.fingerprint}, not ${fingerprint}`,
+          "do not accept it: the key on the wire is not the one you checked on the host",
+        );
+      if (node.state === "accepted") return change(node, "accepted");
+      await enrollment.accept(candidateOf(node), "operator", by, now());
+      return change(node, "accepted");
+    },
+    async acceptMatching(match, by) {
+      const nodes = (await registry.read(now())).filter(
+        (n) => n.state === "pending" && matchesNode(match, n.facts),
+      );
+      const changes: EnrollmentChange[] = [];
+      const keyChanged: NodeInfo[] = [];
+      for (const node of nodes) {
+        if (node.keyChanged === true) {
+          keyChanged.push(node);
+          continue;
+        }
+        await enrollment.accept(candidateOf(node), "operator", by, now());
+        changes.push(change(node, "accepted"));
+      }
+      return { changes, keyChanged };
+    },
+    async reject(hostname, by) {
+      const node = await registered(hostname);
+      if (node.state === "accepted")
+        throw new EnrollmentError(
+          "E_NODE_STATE",
+          `${hostname}'s key ${node.fingerprint} is accepted`,
+          `use \`nodes revoke ${hostname}\` to withdraw an accepted key`,
+        );
+      if (node.state === "rejected") return change(node, "rejected");
+      await enrollment.reject(candidateOf(node), by, now());
+      return change(node, "rejected");
+    },
+    async revoke(hostname, by) {
+      const node = (await registry.read(now())).find((n) => n.hostname === hostname);
+      const record = enrollment.acceptedRecord(hostname);
+      const keyLine = node?.state === "accepted" ? node.publicKey : record?.public_key;
+      if (keyLine === undefined)
+        throw new EnrollmentError(
+          "E_NODE_STATE",
+          `no key is accepted for ${hostname}`,
+          "`nodes pending` lists hosts waiting for acceptance; `nodes reject` refuses a pending key",
+        );
+      const fingerprint = parsePublicKeyLine(keyLine).fingerprint;
+      await enrollment.reject({ hostname, keyLine, fingerprint }, by, now());
+      return { hostname, fingerprint, from: "accepted", to: "rejected" };
+    },
+    async acceptLocal(hostname, keyLine) {
+      const key = parsePublicKeyLine(keyLine);
+      return await enrollment.accept(
+        { hostname, keyLine: key.line, fingerprint: key.fingerprint },
+        "local",
+        "embedded",
+        now(),
+        true,
+      );
+    },
+  };
+}

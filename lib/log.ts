@@ -53,9 +53,16 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/**
+ * A URL's scheme and everything up to the last `@` of the same word: the credentials, even
+ * when a password holds a raw `@` or `/` that should have been percent-encoded (a URL whose
+ * path holds an `@` loses more than its credentials, which is the safe side to err on).
+ */
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s"'<>]*@/gi;
+
 /** Replaces `user:password@` in any URL inside `text` with `***@`. */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, "$1***@");
+  return text.replace(URL_CREDENTIALS, "$1***@");
 }
 
 /** Creates a logger writing JSON lines. */

@@ -34,6 +34,10 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
   return Math.max(RECONNECT_BASE_MS, Math.round(ceiling * random()));
 }
 
+/** How to write a password holding URL delimiters. */
+export const PERCENT_ENCODE_HINT =
+  "the password percent-encoded (@ as %40, / as %2F, : as %3A, % as %25)";
+
 /** Validates a Redis URL, throwing an error that names the option to change. */
 export function parseRedisUrl(url: string): URL {
   let parsed: URL;
@@ -42,7 +46,9 @@ export function parseRedisUrl(url: string): URL {
   } catch {
     throw new OptionsError(
       `redis.url is not a valid URL: ${redactUrlCredentials(url)}`,
-      "use redis://host:port or rediss://host:port for TLS (set REDIS_URL or redis.url)",
+      url.includes("@")
+        ? `use redis://user:password@host:port, with ${PERCENT_ENCODE_HINT} (set REDIS_URL or redis.url)`
+        : "use redis://host:port or rediss://host:port for TLS (set REDIS_URL or redis.url)",
     );
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
@@ -85,19 +91,26 @@ export function connectRedis(options: RedisConnectOptions): Redis {
   return client;
 }
 
-/** Resolves once the client is ready, or rejects after `timeoutMs` with an actionable error. */
+/** Server answers that mean the credentials are wrong or too weak: waiting will not help. */
+const AUTH_REFUSAL = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
+
+/**
+ * Resolves once the client is ready, or rejects with an actionable error: at once when the
+ * server refuses the credentials, after `timeoutMs` when it cannot be reached.
+ */
 export async function waitReady(
   client: RedisClient,
   url: string,
   timeoutMs = COMMAND_TIMEOUT_MS,
 ): Promise<void> {
   if (client.status === "ready") return;
+  const where = redactUrlCredentials(url);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
       reject(
         new OptionsError(
-          `could not reach Redis at ${redactUrlCredentials(url)} within ${timeoutMs} ms`,
+          `could not reach Redis at ${where} within ${timeoutMs} ms`,
           "check that redis-server is running and that REDIS_URL / redis.url points at it",
         ),
       );
@@ -106,11 +119,24 @@ export async function waitReady(
       cleanup();
       resolve();
     };
+    const onError = (err: Error) => {
+      const refusal = AUTH_REFUSAL.exec(err.message)?.[1];
+      if (refusal === undefined) return;
+      cleanup();
+      reject(
+        new OptionsError(
+          `Redis at ${where} refused the login (${refusal})`,
+          `check the user and password in REDIS_URL / redis.url (${PERCENT_ENCODE_HINT}) and the server's ACL`,
+        ),
+      );
+    };
     const cleanup = () => {
       clearTimeout(timer);
       client.off("ready", onReady);
+      client.off("error", onError);
     };
     client.on("ready", onReady);
+    client.on("error", onError);
   });
 }
 

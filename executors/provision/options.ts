@@ -32,6 +32,8 @@ export const DEFAULT_REDIS_PREFIX = "{commodore:provision}:";
 export const HASH_TAGGED_PREFIX = /^[^{]*\{[^}]+\}/;
 const MAX_CONCURRENCY = 64;
 const MAX_RETRIES = 20;
+/** Most environment variable names `passEnv` may list. */
+const MAX_PASS_ENV = 64;
 const MAX_PORT = 65_535;
 const MAX_PREFIX = 128;
 
@@ -66,6 +68,18 @@ export const provisionOptionsSchema = z
     ansiblePlaybook: z.string().min(1).default("ansible-playbook"),
     sshKeyscan: z.string().min(1).default("ssh-keyscan"),
     extraVarsAllowList: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    /**
+     * Environment variables of the bot passed on to ansible-playbook besides the fixed minimal
+     * set (PATH, HOME, LANG, LC_ALL, LC_CTYPE, TZ, TMPDIR, USER, LOGNAME); nothing else of the
+     * bot's environment (tokens, passwords, Redis URLs) ever reaches a playbook.
+     */
+    passEnv: z
+      .array(z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, "an environment variable name"))
+      .max(MAX_PASS_ENV)
+      .refine((names) => !names.some((n) => n.startsWith("ANSIBLE_")), {
+        message: "names without the ANSIBLE_ prefix (the runner sets those itself)",
+      })
+      .default([]),
     defaultPlaybook: playbookName.optional(),
     concurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(DEFAULT_CONCURRENCY),
     retries: z

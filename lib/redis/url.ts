@@ -10,14 +10,15 @@
 import { OptionsError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { redactUrlCredentials } from "../log.ts";
-import { parseRedisUrl } from "../redis.ts";
+import { PERCENT_ENCODE_HINT, parseRedisUrl } from "../redis.ts";
 import type { RedisClient } from "./client.ts";
 import type { HostPort, RedisTopologyConfig } from "./options.ts";
 import { connectClient } from "./topology.ts";
 
 const PASSWORD_ENV = "COMMODORE_REDIS_URL_PASSWORD";
 const MAX_PORT = 65_535;
-const SCHEME = /^(sentinel|cluster):\/\/(?:([^@/]*)@)?([^/]+?)(?:\/([^/]*))?$/;
+/** Credentials run to the last `@`, so a password holding a raw `@`, `/` or `:` stays whole. */
+const SCHEME = /^(sentinel|cluster):\/\/(?:(.*)@)?([^@/]+?)(?:\/([^/@]*))?$/;
 
 /** A URL split into topology settings and the credentials it carried. */
 export interface ParsedTopologyUrl {
@@ -31,7 +32,7 @@ export interface ParsedTopologyUrl {
 function bad(url: string, why: string): OptionsError {
   return new OptionsError(
     `redis URL ${redactUrlCredentials(url)}: ${why}`,
-    "use redis://host:port, sentinel://host:port,host:port/mymaster or cluster://host:port,host:port",
+    `use redis://host:port, sentinel://host:port,host:port/mymaster or cluster://host:port,host:port${url.includes("@") ? `, with ${PERCENT_ENCODE_HINT}` : ""}`,
   );
 }
 
@@ -45,6 +46,17 @@ function hosts(url: string, list: string): HostPort[] {
   });
 }
 
+/** `user:password` (the password may hold `:`), percent-decoded. */
+function splitCredentials(url: string, creds: string): [string, string] {
+  const colon = creds.indexOf(":");
+  const [user, pass] = colon < 0 ? [creds, ""] : [creds.slice(0, colon), creds.slice(colon + 1)];
+  try {
+    return [decodeURIComponent(user), decodeURIComponent(pass)];
+  } catch {
+    throw bad(url, "the credentials are not valid percent-encoding");
+  }
+}
+
 /** Parses any supported Redis URL. */
 export function parseTopologyUrl(url: string): ParsedTopologyUrl {
   const m = SCHEME.exec(url);
@@ -53,7 +65,7 @@ export function parseTopologyUrl(url: string): ParsedTopologyUrl {
     return { topology: { mode: "single" }, url };
   }
   const [, scheme, creds, list = "", name] = m;
-  const [user, pass] = (creds ?? "").split(":", 2).map((s) => decodeURIComponent(s));
+  const [user, pass] = splitCredentials(url, creds ?? "");
   const nodes = hosts(url, list);
   const auth = {
     ...(user ? { username: user } : {}),

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../../lib/log.ts";
 import { createStaticHostDirectory, type KnownHost } from "../../executors/provision/hosts.ts";
@@ -74,6 +74,37 @@ describe("playbook runner against a real sshd", () => {
     assert.match(text, /task write marker: changed/);
     assert.match(text, /result succeeded: ok=1 changed=1 unreachable=0 failed=0/);
     assert.doesNotMatch(text, /PRIVATE KEY/);
+  });
+
+  test("playbooks see a minimal environment: no bot secret, only what passEnv names", async () => {
+    writeFileSync(
+      join(dirs.playbooks, "envdump.yml"),
+      `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: dump what lookup('env') sees on the controller
+      ansible.builtin.copy:
+        content: "secret={{ lookup('env', 'COMMODORE_TEST_SECRET') }} passed={{ lookup('env', 'COMMODORE_TEST_PASSED') }} path={{ lookup('env', 'PATH') | length > 0 }}\\n"
+        dest: "{{ out_dir }}/{{ inventory_hostname }}.env"
+`,
+    );
+    process.env["COMMODORE_TEST_SECRET"] = "hunter2";
+    process.env["COMMODORE_TEST_PASSED"] = "visible";
+    try {
+      const run = runner(
+        [registered(sshd, "env01")],
+        makeOptions(dirs, sshd, { passEnv: ["COMMODORE_TEST_PASSED"] }),
+      );
+      const outcome = await run(spec("env01", { playbook: "envdump" }), ctx("j-env"));
+      assert.equal(outcome.status, "succeeded", outcome.message);
+      assert.equal(
+        readFileSync(join(dirs.out, "env01.env"), "utf8"),
+        "secret= passed=visible path=True\n",
+      );
+    } finally {
+      delete process.env["COMMODORE_TEST_SECRET"];
+      delete process.env["COMMODORE_TEST_PASSED"];
+    }
   });
 
   test("--check reports what would change and writes nothing", async () => {

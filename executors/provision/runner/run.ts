@@ -42,9 +42,34 @@ export interface RunContext {
 /** Runs one attempt; never rejects (every failure becomes an outcome). */
 export type PlaybookRunner = (spec: ProvisionJobSpec, context: RunContext) => Promise<RunOutcome>;
 
-function ansibleEnv(config: string): NodeJS.ProcessEnv {
+/** What ansible-playbook and ssh need of the bot's environment to run at all. */
+export const BASE_ENV = [
+  "PATH",
+  "HOME",
+  "LANG",
+  "LC_ALL",
+  "LC_CTYPE",
+  "TZ",
+  "TMPDIR",
+  "USER",
+  "LOGNAME",
+] as const;
+
+/**
+ * ansible-playbook's environment: the minimal base, the names `passEnv` lists, and the fixed
+ * ANSIBLE_ settings; never the rest of the bot's environment (tokens, passwords, Redis URLs),
+ * which playbooks could otherwise read with `lookup('env', …)`.
+ */
+export function ansibleEnv(
+  config: string,
+  passEnv: readonly string[],
+  from: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("ANSIBLE_")) env[k] = v;
+  for (const name of [...BASE_ENV, ...passEnv]) {
+    const value = from[name];
+    if (value !== undefined) env[name] = value;
+  }
   return {
     ...env,
     ANSIBLE_CONFIG: config,
@@ -125,7 +150,7 @@ export function createPlaybookRunner(deps: RunnerDeps): PlaybookRunner {
       const result = await runProcess({
         command: options.ansiblePlaybook,
         args,
-        env: ansibleEnv(files.config),
+        env: ansibleEnv(files.config, options.passEnv),
         cwd: files.dir,
         timeoutMs: options.timeoutMs,
         signal: context.signal,

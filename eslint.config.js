@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "state/**", ".state/**", "test-output/**"] },
+  { ignores: ["node_modules/**", "dist/**", "state/**", ".state/**", "test-output/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

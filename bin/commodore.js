@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// Entry point of the `commodore` command: loads the TypeScript sources through tsx.
-import { register } from "tsx/esm/api";
+// Entry point of the `commodore` command: runs the compiled CLI in dist/ (`npm run build`,
+// which `npm ci`, `npm pack` and `npm test` run for you).
+import { existsSync } from "node:fs";
 
-register();
-const { main } = await import("../bot/cli/main.ts");
+const compiled = new URL("../dist/cli/main.js", import.meta.url);
+if (!existsSync(compiled)) {
+  process.stderr.write(
+    "commodore: dist/ is missing: run `npm run build` (npm ci and npm pack run it for you)\n",
+  );
+  process.exit(70);
+}
+process.setSourceMapsEnabled(true);
+const { main } = await import(compiled.href);
 process.exitCode = await main(process.argv.slice(2));

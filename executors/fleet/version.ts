@@ -1,15 +1,24 @@
-/** The Commodore version agents publish in their registration. */
+/**
+ * The Commodore version agents publish in their registration and `commodore --version` prints:
+ * the `version` of the package.json of the nearest enclosing `commodore` package, which is
+ * two folders up from the sources and three from the compiled `dist/`.
+ */
 import { readFileSync } from "node:fs";
 
+/** How many folders up from this file a package.json is looked for. */
+const MAX_LEVELS = 4;
+
 function readVersion(): string {
-  try {
-    const pkg = JSON.parse(
-      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
-    ) as { version?: unknown };
-    return typeof pkg.version === "string" ? pkg.version : "unknown";
-  } catch {
-    return "unknown";
+  for (let up = 1; up <= MAX_LEVELS; up++) {
+    try {
+      const url = new URL(`${"../".repeat(up)}package.json`, import.meta.url);
+      const pkg = JSON.parse(readFileSync(url, "utf8")) as { name?: unknown; version?: unknown };
+      if (pkg.name === "commodore" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // not at this level
+    }
   }
+  return "unknown";
 }
 
 /** Version string from package.json. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../config/load.ts";
 import { ConfigError } from "../../config/errors.ts";
 import { embeddedRawConfig } from "../../config/embedded.ts";
-import { main } from "../../bot/cli/main.ts";
+import { main } from "../../cli/main.ts";
 import { tempDir } from "../harness/tmp.ts";
 
 const dir = tempDir("commodore-config-");

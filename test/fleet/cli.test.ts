@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { main } from "../../bot/cli/main.ts";
+import { main } from "../../cli/main.ts";
 import { ensureKeys } from "../../executors/fleet/keygen.ts";
 import { armorSshsig, signSshsig } from "../../executors/fleet/protocol/sshsig.ts";
 import { loadPrivateKey } from "../../executors/fleet/protocol/keys.ts";

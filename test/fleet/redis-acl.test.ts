@@ -11,7 +11,7 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { main } from "../../bot/cli/main.ts";
+import { main } from "../../cli/main.ts";
 import { startServices } from "../../bot/runtime/services.ts";
 import { CREDENTIALS_DIR } from "../../bot/runtime/redis-server.ts";
 import { embeddedRawConfig } from "../../config/embedded.ts";

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { errorMessage } from "../../../lib/errors.ts";
-import { generateKey, signerLine } from "../../../executors/fleet/keygen.ts";
-import { parsePublicKeyLine } from "../../../executors/fleet/protocol/keys.ts";
+import { errorMessage } from "../../lib/errors.ts";
+import { generateKey, signerLine } from "../../executors/fleet/keygen.ts";
+import { parsePublicKeyLine } from "../../executors/fleet/protocol/keys.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { InvalidArgumentError, MissingArgumentError } from "../errors.ts";
@@ -55,7 +55,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 /** The `keygen` subcommand. */
 export const command: CliCommand = {
   name: NAME,
-  summary: "create a fleet signing key and print its trust lines",
   usage: `Usage: commodore keygen --out PATH [--principal NAME] [--hostname NAME] [--comment TEXT]
        commodore keygen --from PUBKEY [--principal NAME] [--hostname NAME]
 

@@ -3,14 +3,14 @@
  * with its path, what was expected and what was found.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { loadConfig } from "../../../config/load.ts";
-import { ConfigError } from "../../../config/errors.ts";
-import { OptionsError } from "../../../lib/errors.ts";
-import { silentLogger } from "../../../lib/log.ts";
-import { MetricsRegistry } from "../../../lib/metrics.ts";
-import { StateSealer } from "../../../lib/seal.ts";
+import { loadConfig } from "../../config/load.ts";
+import { ConfigError } from "../../config/errors.ts";
+import { OptionsError } from "../../lib/errors.ts";
+import { silentLogger } from "../../lib/log.ts";
+import { MetricsRegistry } from "../../lib/metrics.ts";
+import { StateSealer } from "../../lib/seal.ts";
 import { Redis } from "ioredis";
-import { createBot } from "../../create.ts";
+import { createBot } from "../../bot/create.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { EXIT_CONFIG, InvalidArgumentError, MissingArgumentError } from "../errors.ts";
@@ -74,7 +74,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 /** The `config` subcommand. */
 export const command: CliCommand = {
   name: NAME,
-  summary: "check a configuration file",
   usage: `Usage: commodore config check <file>
 
 Validates the file (and the environment overrides REDIS_URL, PORT, COMMODORE_HTTP_LISTEN,

@@ -2,20 +2,18 @@
  * `commodore start` (`npm start`): runs the bot. With no configuration it is self-contained:
  * a private redis-server, generated keys, one local agent and HTTP on 127.0.0.1:8080.
  */
-import { createLogger, type LogLevel } from "../../../lib/log.ts";
-import { CommodoreError } from "../../../lib/errors.ts";
-import { loadConfig } from "../../../config/load.ts";
-import { embeddedRawConfig } from "../../../config/embedded.ts";
-import { startServices } from "../../runtime/services.ts";
-import { REDIS_MISSING } from "../../runtime/redis-server.ts";
+import { createLogger, type LogLevel } from "../../lib/log.ts";
+import { CommodoreError } from "../../lib/errors.ts";
+import { loadConfig } from "../../config/load.ts";
+import { embeddedRawConfig } from "../../config/embedded.ts";
+import { startServices } from "../../bot/runtime/services.ts";
+import { REDIS_MISSING } from "../../bot/runtime/redis-server.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
+import { SYSTEM_CONFIG, configPath, stateDir as stateDirOf } from "../paths.ts";
 import { EXIT_UNAVAILABLE, MissingArgumentError } from "../errors.ts";
 
 const NAME = "start";
-/** State directory when COMMODORE_STATE_DIR is not set. */
-export const DEFAULT_STATE_DIR = "state";
-
 /** The curl line printed once HTTP is up. */
 export function curlLine(httpUrl: string): string {
   return `curl -XPOST -H 'Content-Type: application/json' -d '{"args":["uptime"]}' ${httpUrl}/fleet`;
@@ -25,14 +23,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags(NAME, argv, { config: { type: "string" } });
   if (positionals.length > 0)
     throw new MissingArgumentError(NAME, "no positional arguments (use --config FILE)");
-  const file = values.config ?? io.env["COMMODORE_CONFIG"];
+  const file = configPath(values.config, io.env);
   const config = loadConfig({
-    ...(file === undefined || file === "" ? { defaults: embeddedRawConfig() } : { file }),
+    ...(file === undefined ? { defaults: embeddedRawConfig() } : { file }),
     env: io.env,
   });
   const level: LogLevel = config.log.level;
   const logger = createLogger({ level, sink: (l) => io.stderr(`${l}\n`) });
-  const stateDir = io.env["COMMODORE_STATE_DIR"] ?? DEFAULT_STATE_DIR;
+  const stateDir = stateDirOf(io.env);
   let services;
   try {
     services = await startServices({ config, stateDir, env: io.env, logger });
@@ -64,19 +62,22 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 /** The `start` subcommand. */
 export const command: CliCommand = {
   name: NAME,
-  summary: "run the bot (embedded Redis and a local agent when nothing is configured)",
   usage: `Usage: commodore start [--config FILE]
 
 Runs the bot and its HTTP transport (plus IRC and the voice webhook when the configuration
 has irc: or voice: sections) until SIGINT/SIGTERM.
 
-Without a configuration file (--config or $COMMODORE_CONFIG) it starts a private redis-server
-from PATH (unless REDIS_URL is set), generates keys in the state directory, runs one local
-agent and listens on 127.0.0.1:8080; local callers without a token may run read commands.
+The configuration is --config FILE, else $COMMODORE_CONFIG, else commodore.yaml in
+$CONFIGURATION_DIRECTORY (systemd), else ${SYSTEM_CONFIG} when it exists. Without one it
+starts a private redis-server from PATH (unless REDIS_URL is set), generates keys in the state
+directory, runs one local agent and listens on 127.0.0.1:8080; local callers without a token
+may run read commands.
 
 Environment:
   COMMODORE_CONFIG       configuration file (same as --config)
-  COMMODORE_STATE_DIR    state directory (default ./${DEFAULT_STATE_DIR}): redis data, keys, audit.log
+  COMMODORE_STATE_DIR    state directory: redis data, keys, audit.log (default
+                         $STATE_DIRECTORY under systemd, else $XDG_STATE_HOME/commodore,
+                         else ~/.local/state/commodore)
   REDIS_URL              use this Redis instead of the embedded one
   PORT, COMMODORE_HTTP_LISTEN   HTTP port / host:port
   LOG_LEVEL              debug, info, warn, error or silent`,

@@ -4,8 +4,8 @@
  * --password-dir it generates the passwords (kept when present) and writes their hashes into
  * the file. See bot/runtime/redis-acl.ts and docs/scaling.md, "Redis credentials".
  */
-import { DEFAULT_PREFIX } from "../../../executors/fleet/protocol/channels.ts";
-import { DEFAULT_REDIS_PREFIX } from "../../../executors/provision/options.ts";
+import { DEFAULT_PREFIX } from "../../executors/fleet/protocol/channels.ts";
+import { DEFAULT_REDIS_PREFIX } from "../../executors/provision/options.ts";
 import {
   ACL_KEY_PREFIX,
   ACL_PREFIX,
@@ -15,7 +15,7 @@ import {
   passwordSha256,
   redisAcl,
   type AclRole,
-} from "../../../bot/runtime/redis-acl.ts";
+} from "../../bot/runtime/redis-acl.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { InvalidArgumentError } from "../errors.ts";
@@ -72,7 +72,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 /** The `redis-acl` subcommand. */
 export const command: CliCommand = {
   name: NAME,
-  summary: "print a Redis ACL file with separate bot and agent users",
   usage: `Usage: commodore redis-acl [--password-dir DIR] [--prefix PREFIX]
                           [--provision-prefix PREFIX] [--replicas] [--sentinel]
 

@@ -4,9 +4,9 @@
  * compare out of band); `accept` writes a controller-signed acceptance, `reject` and `revoke`
  * a controller-signed rejection.
  */
-import type { EnrollmentChange, NodeInfo } from "../../../executors/fleet/types.ts";
-import { matchesNode } from "../../../executors/fleet/agent/matcher.ts";
-import { matchFor } from "../../../executors/fleet/controller/controller.ts";
+import type { EnrollmentChange, NodeInfo } from "../../executors/fleet/types.ts";
+import { selectNodes } from "../../executors/fleet/agent/matcher.ts";
+import { matchFor } from "../../executors/fleet/controller/controller.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import {
@@ -77,13 +77,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     );
     const act: Record<Action, () => Promise<void>> = {
       list: async () => {
-        const nodes = (await controller.executor.nodes()).filter((n) =>
-          matchesNode(match, n.facts),
-        );
+        const nodes = selectNodes(match, await controller.executor.nodes());
         out(nodes, nodes.length === 0 ? ["no accepted hosts"] : nodes.map(nodeLine));
       },
       pending: async () => {
-        const nodes = (await enrollment.unaccepted()).filter((n) => matchesNode(match, n.facts));
+        const nodes = selectNodes(match, await enrollment.unaccepted());
         out(nodes, nodes.length === 0 ? ["no host keys waiting"] : nodes.map(nodeLine));
       },
       accept: async () => {
@@ -121,7 +119,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 /** The `nodes` subcommand. */
 export const command: CliCommand = {
   name: NAME,
-  summary: "list hosts and accept, reject or revoke their keys (enrollment)",
   usage: `Usage: commodore nodes [list|pending|accept|reject|revoke] [host] [options]
 
   list                      hosts whose keys are accepted

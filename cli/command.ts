@@ -16,8 +16,6 @@ export interface CliIo {
 /** One subcommand. */
 export interface CliCommand {
   readonly name: string;
-  /** One line for `commodore help`. */
-  readonly summary: string;
   /** Full usage text for `commodore <name> --help`. */
   readonly usage: string;
   /** Runs the subcommand and returns the process exit code. */

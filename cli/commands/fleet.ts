@@ -8,9 +8,9 @@ import type {
   FleetRequest,
   FleetResult,
   HostResult,
-} from "../../../executors/fleet/types.ts";
-import { parseAmount } from "../../commands/options.ts";
-import { problemCounts } from "../../format/fleet.ts";
+} from "../../executors/fleet/types.ts";
+import { parseAmount } from "../../bot/commands/options.ts";
+import { problemCounts } from "../../bot/format/fleet.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import {
@@ -190,7 +190,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 /** The `fleet` subcommand. */
 export const command: CliCommand = {
   name: NAME,
-  summary: "run a provider on the fleet (signed request over Redis)",
   usage: `Usage: commodore fleet <provider> [args…] [options]
 
 Signs a request with the controller key, broadcasts it, and waits for the hosts the

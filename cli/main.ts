@@ -1,8 +1,8 @@
 /**
  * `commodore` command-line entry: dispatches to a subcommand and maps errors to exit codes.
  */
-import { CommodoreError, errorMessage } from "../../lib/errors.ts";
-import { suggest } from "../../lib/suggest.ts";
+import { CommodoreError, errorMessage } from "../lib/errors.ts";
+import { suggest } from "../lib/suggest.ts";
 import type { CliIo } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { CliError, UnknownCommandError } from "./errors.ts";
@@ -10,13 +10,14 @@ import { CliError, UnknownCommandError } from "./errors.ts";
 /** Exit code for an unexpected internal failure. */
 const EXIT_SOFTWARE = 70;
 
-async function helpText(): Promise<string> {
+function helpText(): string {
   const lines = ["Usage: commodore <command> [options]", "", "Commands:"];
-  for (const name of Object.keys(COMMANDS).sort()) {
-    const load = COMMANDS[name];
-    if (load) lines.push(`  ${name.padEnd(16)} ${(await load()).summary}`);
-  }
-  lines.push("", "Run `commodore <command> --help` for a command's options.");
+  for (const [name, entry] of Object.entries(COMMANDS).sort(([a], [b]) => a.localeCompare(b)))
+    lines.push(`  ${name.padEnd(16)} ${entry.summary}`);
+  lines.push(
+    "",
+    "Run `commodore <command> --help` for a command's options; `commodore --version` for the version.",
+  );
   return lines.join("\n") + "\n";
 }
 
@@ -37,13 +38,18 @@ function defaultIo(): CliIo {
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    io.stdout(await helpText());
+    io.stdout(helpText());
+    return 0;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    const { COMMODORE_VERSION } = await import("../executors/fleet/version.ts");
+    io.stdout(`commodore ${COMMODORE_VERSION}\n`);
     return 0;
   }
   try {
-    const load = COMMANDS[name];
-    if (!load) throw new UnknownCommandError(name, suggest(name, Object.keys(COMMANDS)));
-    const command = await load();
+    const entry = COMMANDS[name];
+    if (!entry) throw new UnknownCommandError(name, suggest(name, Object.keys(COMMANDS)));
+    const command = await entry.load();
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout(command.usage.endsWith("\n") ? command.usage : command.usage + "\n");
       return 0;

@@ -2,17 +2,18 @@
  * `commodore agent`: runs the fleet agent until SIGINT/SIGTERM; SIGHUP re-reads the
  * allowed_signers file and the host certificate.
  */
-import { loadConfig } from "../../../config/load.ts";
-import type { Config } from "../../../config/schema.ts";
-import { createLogger } from "../../../lib/log.ts";
-import { createAgent } from "../../../executors/fleet/agent/agent.ts";
+import { loadConfig } from "../../config/load.ts";
+import type { Config } from "../../config/schema.ts";
+import { createLogger } from "../../lib/log.ts";
+import { createAgent } from "../../executors/fleet/agent/agent.ts";
 import {
   DEFAULT_ALLOWED_SIGNERS,
   DEFAULT_HOST_KEY,
   DEFAULT_REDIS_URL,
-} from "../../../executors/fleet/options.ts";
+} from "../../executors/fleet/options.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
+import { SYSTEM_CONFIG, configPath } from "../paths.ts";
 import { parseAssignments, parsePositiveInt } from "./fleet.ts";
 
 const NAME = "agent";
@@ -30,8 +31,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     config: { type: "string" },
     verbose: { type: "boolean" },
   });
-  const fromFile =
-    values.config === undefined ? undefined : loadConfig({ file: values.config, env: io.env });
+  const file = configPath(values.config, io.env);
+  const fromFile = file === undefined ? undefined : loadConfig({ file, env: io.env });
   const section: Partial<NonNullable<Config["agent"]>> = fromFile?.agent ?? {};
   const { local: _local, hostKeyPath, hostCertPath, allowedSignersPath, ...fileAgent } = section;
   const logger = createLogger({
@@ -73,7 +74,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 /** The `agent` subcommand. */
 export const command: CliCommand = {
   name: NAME,
-  summary: "run the fleet agent on this host",
   usage: `Usage: commodore agent [options]
 
 Subscribes to fleet requests, obeys only controllers listed in allowed_signers, and signs
@@ -92,7 +92,9 @@ Options:
   --concurrency N          providers running at once (default 4)
   --prefix NAME            Redis key/channel prefix (default commodore)
   --config FILE            read the agent section (actions, authorization, facts, limits) and
-                           redis url/prefix from a Commodore YAML file; flags win
+                           redis url/prefix from a Commodore YAML file; flags win (default
+                           $COMMODORE_CONFIG, $CONFIGURATION_DIRECTORY/commodore.yaml, or
+                           ${SYSTEM_CONFIG} when it exists)
   --verbose                debug logging`,
   run,
 };

@@ -2,21 +2,18 @@
  * What the controller-side subcommands (`fleet`, `nodes`) share: their connection and trust
  * flags, and opening a fleet controller from them.
  */
-import { errorMessage } from "../../lib/errors.ts";
-import { createLogger } from "../../lib/log.ts";
-import { waitReady } from "../../lib/redis.ts";
-import type { RedisClient } from "../../lib/redis/client.ts";
-import { connectUrl } from "../../lib/redis/url.ts";
+import { errorMessage } from "../lib/errors.ts";
+import { createLogger } from "../lib/log.ts";
+import { waitReady } from "../lib/redis.ts";
+import type { RedisClient } from "../lib/redis/client.ts";
+import { connectUrl } from "../lib/redis/url.ts";
 import {
   createFleetExecutor,
   type FleetExecutor,
-} from "../../executors/fleet/controller/controller.ts";
-import {
-  ENROLLMENT_MODES,
-  type EnrollmentMode,
-} from "../../executors/fleet/controller/enrollment.ts";
-import { DEFAULT_REDIS_URL } from "../../executors/fleet/options.ts";
-import { parseWhere, parseWhereTerm, type WhereClause } from "../commands/where.ts";
+} from "../executors/fleet/controller/controller.ts";
+import { ENROLLMENT_MODES, type EnrollmentMode } from "../executors/fleet/controller/enrollment.ts";
+import { DEFAULT_REDIS_URL } from "../executors/fleet/options.ts";
+import { parseWhere, parseWhereTerm, type WhereClause } from "../bot/commands/where.ts";
 import type { CliIo } from "./command.ts";
 import { InvalidArgumentError, MissingArgumentError } from "./errors.ts";
 

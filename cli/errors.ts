@@ -1,7 +1,7 @@
 /**
  * CLI parse and usage errors, one class per failure, each with a code and a suggestion.
  */
-import { CommodoreError } from "../../lib/errors.ts";
+import { CommodoreError } from "../lib/errors.ts";
 
 /** Exit code for usage errors (as sysexits EX_USAGE). */
 export const EXIT_USAGE = 64;

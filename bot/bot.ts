@@ -106,7 +106,7 @@ export class Bot implements CommandHandler {
     try {
       await this.chain(ctx);
     } catch (err) {
-      log.error("audit write failed", { error: err instanceof Error ? err.message : String(err) });
+      log.error("audit write failed", { error: err });
     }
   }
 

@@ -1,9 +1,14 @@
 /**
- * A minimal metrics registry rendering the Prometheus text exposition format.
+ * The process's metrics in the Prometheus text exposition format: Commodore's own counters,
+ * histograms and gauges (keyed by label values, created where they are counted), plus, once
+ * {@link MetricsRegistry.withRuntimeMetrics} is called, prom-client's process and Node.js
+ * runtime metrics (CPU, resident memory, open file descriptors, heap, event-loop lag, GC).
  *
- * Counters and histograms are keyed by label values. Label values are escaped on output, so
- * hostile input used as a label (a rejection reason, a command name) cannot break the format.
+ * Label values are escaped on output, so hostile input used as a label (a rejection reason, a
+ * command name) cannot break the format.
  */
+import { Registry, collectDefaultMetrics } from "prom-client";
+
 type Labels = Record<string, string>;
 
 /** Default latency buckets in seconds. */
@@ -122,6 +127,25 @@ export class Histogram implements Metric {
 /** Holds every metric of one process; metrics are created once and looked up by name. */
 export class MetricsRegistry {
   private readonly metrics = new Map<string, Metric>();
+  private runtime: Registry | undefined;
+
+  /**
+   * Adds prom-client's default process and Node.js runtime metrics to {@link scrape}. Call it
+   * once per process (the bot, an agent); tests and embedded registries leave it off.
+   */
+  withRuntimeMetrics(): this {
+    if (this.runtime === undefined) {
+      this.runtime = new Registry();
+      collectDefaultMetrics({ register: this.runtime });
+    }
+    return this;
+  }
+
+  /** What a `/metrics` scrape answers: {@link render} plus the runtime metrics, if enabled. */
+  async scrape(): Promise<string> {
+    const own = this.render();
+    return this.runtime === undefined ? own : own + (await this.runtime.metrics());
+  }
 
   /** Returns the counter with this name, creating it on first use. */
   counter(name: string, help: string): Counter {
@@ -138,7 +162,7 @@ export class MetricsRegistry {
     return this.getOrCreate(name, () => new Gauge(name, help, read), Gauge);
   }
 
-  /** The whole registry in Prometheus text format. */
+  /** Commodore's own metrics in Prometheus text format. */
   render(): string {
     return [...this.metrics.values()].flatMap((m) => m.render()).join("\n") + "\n";
   }

@@ -58,7 +58,7 @@ export class AuditLog {
       mkdirSync(dirname(options.file), { recursive: true });
       this.file = createWriteStream(options.file, { flags: "a", mode: 0o600 });
       this.file.on("error", (err) => {
-        options.logger.error("audit file write failed", { error: err.message });
+        options.logger.error("audit file write failed", { error: err });
         options.onWriteError?.("file");
       });
     }
@@ -80,9 +80,7 @@ export class AuditLog {
         line,
       );
     } catch (err) {
-      this.options.logger.error("audit stream write failed", {
-        error: err instanceof Error ? err.message : String(err),
-      });
+      this.options.logger.error("audit stream write failed", { error: err });
       this.options.onWriteError?.("stream");
     }
   }

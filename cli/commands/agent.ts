@@ -4,7 +4,7 @@
  */
 import { loadConfig } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
-import { createLogger } from "../../lib/log.ts";
+import { MetricsRegistry } from "../../lib/metrics.ts";
 import { createAgent } from "../../executors/fleet/agent/agent.ts";
 import {
   DEFAULT_ALLOWED_SIGNERS,
@@ -13,6 +13,8 @@ import {
 } from "../../executors/fleet/options.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
+import { processLogger } from "../logger.ts";
+import { parseMetricsListen, startMetricsServer, type MetricsServer } from "../metrics-server.ts";
 import { SYSTEM_CONFIG, configPath } from "../paths.ts";
 import { parseAssignments, parsePositiveInt } from "./fleet.ts";
 
@@ -29,17 +31,20 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     concurrency: { type: "string" },
     prefix: { type: "string" },
     config: { type: "string" },
+    "metrics-listen": { type: "string" },
     verbose: { type: "boolean" },
   });
+  const metricsListen =
+    values["metrics-listen"] === undefined
+      ? undefined
+      : parseMetricsListen(NAME, values["metrics-listen"]);
   const file = configPath(values.config, io.env);
   const fromFile = file === undefined ? undefined : loadConfig({ file, env: io.env });
   const section: Partial<NonNullable<Config["agent"]>> = fromFile?.agent ?? {};
   const { local: _local, hostKeyPath, hostCertPath, allowedSignersPath, ...fileAgent } = section;
-  const logger = createLogger({
-    level: values.verbose ? "debug" : "info",
-    sink: (l) => io.stderr(`${l}\n`),
-  });
+  const logger = processLogger(values.verbose ? "debug" : "info", io);
   const concurrency = parsePositiveInt(NAME, "--concurrency", values.concurrency);
+  const metrics = new MetricsRegistry().withRuntimeMetrics();
   const agent = createAgent({
     ...fileAgent,
     ...(fromFile ? { prefix: fromFile.redis.prefix } : {}),
@@ -51,14 +56,20 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     allowedSignersPath: values["allowed-signers"] ?? allowedSignersPath ?? DEFAULT_ALLOWED_SIGNERS,
     facts: { ...fileAgent.facts, ...parseAssignments(NAME, "--fact", values.fact ?? []) },
     logger,
+    metrics,
     ...(values.hostname ? { hostname: values.hostname } : {}),
     ...(concurrency ? { concurrency } : {}),
     ...(values.prefix ? { prefix: values.prefix } : {}),
   });
   const reload = () => agent.reloadAllowedSigners();
   process.on("SIGHUP", reload);
+  let server: MetricsServer | undefined;
   try {
     await agent.start();
+    if (metricsListen !== undefined) {
+      server = await startMetricsServer(metrics, metricsListen);
+      logger.info("agent metrics served", { url: `http://${server.address}/metrics` });
+    }
     io.stdout(`agent ${agent.hostname} serving (host key ${agent.fingerprint})\n`);
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
@@ -66,6 +77,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     });
   } finally {
     process.off("SIGHUP", reload);
+    await server?.close();
     await agent.stop();
   }
   return 0;
@@ -95,6 +107,9 @@ Options:
                            redis url/prefix from a Commodore YAML file; flags win (default
                            $COMMODORE_CONFIG, $CONFIGURATION_DIRECTORY/commodore.yaml, or
                            ${SYSTEM_CONFIG} when it exists)
+  --metrics-listen ADDR    serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9464):
+                           rejections by reason, requests served, provider durations, and
+                           process/Node.js runtime metrics
   --verbose                debug logging`,
   run,
 };

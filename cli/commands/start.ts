@@ -2,7 +2,7 @@
  * `commodore start` (`npm start`): runs the bot. With no configuration it is self-contained:
  * a private redis-server, generated keys, one local agent and HTTP on 127.0.0.1:8080.
  */
-import { createLogger, type LogLevel } from "../../lib/log.ts";
+import type { LogLevel } from "../../lib/log.ts";
 import { CommodoreError } from "../../lib/errors.ts";
 import { loadConfig } from "../../config/load.ts";
 import { embeddedRawConfig } from "../../config/embedded.ts";
@@ -10,6 +10,7 @@ import { startServices } from "../../bot/runtime/services.ts";
 import { REDIS_MISSING } from "../../bot/runtime/redis-server.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
+import { processLogger } from "../logger.ts";
 import { SYSTEM_CONFIG, configPath, stateDir as stateDirOf } from "../paths.ts";
 import { EXIT_UNAVAILABLE, MissingArgumentError } from "../errors.ts";
 
@@ -29,7 +30,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     env: io.env,
   });
   const level: LogLevel = config.log.level;
-  const logger = createLogger({ level, sink: (l) => io.stderr(`${l}\n`) });
+  const logger = processLogger(level, io);
   const stateDir = stateDirOf(io.env);
   let services;
   try {

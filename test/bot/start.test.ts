@@ -121,6 +121,15 @@ describe("npm start from a clean state", () => {
       body: JSON.stringify({ command: "nodes accept evil01" }),
     });
     assert.equal(anonymousAccept.status, 403, "local callers may not accept keys");
+    // evil01's replies are dropped and counted: as pending_key while the request is open, as
+    // not_open once the local agent's answer closed it.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(
+      metrics,
+      /^commodore_fleet_rejected_total\{component="controller",reason="(pending_key|not_open)"\} [1-9]/m,
+    );
+    for (const runtime of ["process_resident_memory_bytes", "nodejs_eventloop_lag_seconds"])
+      assert.match(metrics, new RegExp(`^${runtime} `, "m"), `${runtime} is served`);
     evil.child.kill("SIGINT");
     await evil.exited;
     assert.equal(await bot.interrupt(), 0);

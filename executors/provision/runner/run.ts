@@ -165,10 +165,7 @@ export function createPlaybookRunner(deps: RunnerDeps): PlaybookRunner {
       const status =
         err instanceof HostUnreachableError ? "unreachable" : known ? "refused" : "error";
       if (!known)
-        deps.logger.error("provision run failed", {
-          jobId: context.jobId,
-          error: errorMessage(err),
-        });
+        deps.logger.error("provision run failed", { jobId: context.jobId, error: err });
       outcome = {
         status,
         message: errorMessage(err),

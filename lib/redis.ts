@@ -6,14 +6,13 @@
  * ever printing the password from the URL.
  */
 import { Redis, type RedisOptions } from "ioredis";
+import { backoffDelay, type BackoffBounds } from "./backoff.ts";
 import type { RedisClient } from "./redis/client.ts";
 import { OptionsError } from "./errors.ts";
 import { redactUrlCredentials, type Logger } from "./log.ts";
 
-/** First reconnect delay. */
-export const RECONNECT_BASE_MS = 100;
-/** Longest delay between reconnect attempts. */
-export const RECONNECT_CAP_MS = 5_000;
+/** Reconnect delays of every Redis connection: from 100 ms, doubling, at most 5 s, jittered. */
+export const REDIS_RECONNECT: BackoffBounds = { baseMs: 100, capMs: 5_000 };
 /** How long one command may wait in the offline queue before failing. */
 export const COMMAND_TIMEOUT_MS = 10_000;
 
@@ -26,12 +25,6 @@ export interface RedisConnectOptions {
   logger: Logger;
   /** Extra TLS settings for `rediss://` (CA file contents etc.). */
   tls?: RedisOptions["tls"];
-}
-
-/** Delay before reconnect attempt `attempt` (1-based): full jitter under a capped exponential. */
-export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** Math.min(attempt, 16));
-  return Math.max(RECONNECT_BASE_MS, Math.round(ceiling * random()));
 }
 
 /** How to write a password holding URL delimiters. */
@@ -75,7 +68,7 @@ export function connectRedis(options: RedisConnectOptions): Redis {
     enableReadyCheck: true,
     autoResubscribe: true,
     commandTimeout: COMMAND_TIMEOUT_MS,
-    retryStrategy: (attempt) => reconnectDelay(attempt),
+    retryStrategy: (attempt) => backoffDelay(attempt, REDIS_RECONNECT),
   };
   if (parsed.protocol === "rediss:") redisOptions.tls = options.tls ?? {};
   const client = new Redis(options.url, redisOptions);

@@ -14,13 +14,14 @@
  */
 import type { ConnectionOptions } from "node:tls";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
+import { backoffDelay } from "../backoff.ts";
 import { OptionsError } from "../errors.ts";
 import { redactUrlCredentials, type Logger } from "../log.ts";
 import {
   COMMAND_TIMEOUT_MS,
   closeRedis,
   connectRedis,
-  reconnectDelay,
+  REDIS_RECONNECT,
   waitReady,
 } from "../redis.ts";
 import { createBus, type PubSubBus } from "./bus.ts";
@@ -120,7 +121,7 @@ export function connectClient(o: TopologyOptions): RedisClient {
     enableReadyCheck: true,
     autoResubscribe: true,
     commandTimeout: COMMAND_TIMEOUT_MS,
-    retryStrategy: (attempt) => reconnectDelay(attempt),
+    retryStrategy: (attempt) => backoffDelay(attempt, REDIS_RECONNECT),
   };
   let client: RedisClient;
   if (t.mode === "sentinel" && t.sentinel) {
@@ -130,7 +131,7 @@ export function connectClient(o: TopologyOptions): RedisClient {
       sentinels: t.sentinel.nodes.map((n) => ({ host: n.host, port: n.port })),
       name: t.sentinel.name,
       role: "master",
-      sentinelRetryStrategy: (attempt) => reconnectDelay(attempt),
+      sentinelRetryStrategy: (attempt) => backoffDelay(attempt, REDIS_RECONNECT),
       ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
       ...(o.tls ? { enableTLSForSentinelMode: true, sentinelTLS: o.tls } : {}),
     });
@@ -140,7 +141,7 @@ export function connectClient(o: TopologyOptions): RedisClient {
       {
         shardedSubscribers: true,
         enableReadyCheck: true,
-        clusterRetryStrategy: (attempt) => reconnectDelay(attempt),
+        clusterRetryStrategy: (attempt) => backoffDelay(attempt, REDIS_RECONNECT),
         redisOptions: { ...auth, connectionName: o.name, commandTimeout: COMMAND_TIMEOUT_MS },
       },
     );

@@ -9,7 +9,7 @@ import { clientAddress } from "../../executors/provision/forwarded.ts";
 import { networkSet, normalizeAddress, parseCidr } from "../../executors/provision/net.ts";
 import { parseProvisionOptions } from "../../executors/provision/options.ts";
 import { choosePlaybook, resolvePlaybook } from "../../executors/provision/playbooks.ts";
-import { retryDelay } from "../../executors/provision/queue/codec.ts";
+import { backoffDelay } from "../../lib/backoff.ts";
 import { varsYaml } from "../../executors/provision/runner/files.ts";
 import {
   fingerprint,
@@ -211,11 +211,13 @@ describe("recap and outcome", () => {
     );
   });
 
-  test("retry delays double up to the cap", () => {
+  test("retry delays: the shared jittered backoff, doubling up to the cap", () => {
+    const bounds = { baseMs: 100, capMs: 500 };
     assert.deepEqual(
-      [1, 2, 3, 4, 5].map((n) => retryDelay(n, 100, 500)),
+      [1, 2, 3, 4, 5].map((n) => backoffDelay(n - 1, bounds, () => 1)),
       [100, 200, 400, 500, 500],
     );
+    assert.ok([1, 2, 3, 4, 5].every((n) => backoffDelay(n - 1, bounds, () => 0) === 100));
   });
 });
 

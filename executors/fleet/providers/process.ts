@@ -4,7 +4,7 @@
  * spawned (SIGTERM to the group, SIGKILL after a grace period), and output kept to the last N
  * bytes per stream with a `truncated` flag.
  */
-import { spawn } from "node:child_process";
+import { spawnGroup } from "../../../lib/process-group.ts";
 import { constants } from "node:os";
 
 /** PATH given to every child. */
@@ -77,14 +77,6 @@ export function cleanText(text: string): string {
   return text.replace(/^\uFFFD+/, "").replace(/[^\P{Cc}\n\t]/gu, "?");
 }
 
-function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // The group is already gone.
-  }
-}
-
 /** Runs `spec.argv`; always resolves. */
 export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   const started = performance.now();
@@ -92,26 +84,20 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   const err = new TailBuffer(spec.maxOutputBytes);
   return new Promise((resolve) => {
     const [file, ...args] = spec.argv;
-    const child = spawn(file, args, {
-      detached: true,
-      shell: false,
-      cwd: "/",
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { PATH: SAFE_PATH, LANG: "C", ...spec.env },
-    });
+    const group = spawnGroup(
+      file,
+      args,
+      {
+        cwd: "/",
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: SAFE_PATH, LANG: "C", ...spec.env },
+      },
+      spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    );
+    const child = group.child;
     let timedOut = false;
-    let terminated = false;
     let settled = false;
-    const terminate = () => {
-      if (terminated || child.pid === undefined) return;
-      terminated = true;
-      const pid = child.pid;
-      killGroup(pid, "SIGTERM");
-      setTimeout(
-        () => killGroup(pid, "SIGKILL"),
-        spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
-      ).unref();
-    };
+    const terminate = () => group.terminate();
     const timer = setTimeout(() => {
       timedOut = true;
       terminate();

@@ -145,8 +145,3 @@ export function decodeJob(
     ...(outcome ? { outcome } : {}),
   };
 }
-
-/** Delay before retry number `attempt` (1-based): base × 2^(attempt−1), capped. */
-export function retryDelay(attempt: number, baseMs: number, capMs: number): number {
-  return Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
-}

@@ -17,7 +17,8 @@ import { InvalidHostError, RunAlreadyPendingError, UnknownJobError } from "../er
 import { endNotice, silentNotifier, startNotice, type Notifier } from "../notifier.ts";
 import type { PlaybookRunner } from "../runner/run.ts";
 import type { ProvisionJob, ProvisionJobSpec, RunOutcome } from "../types.ts";
-import { retryDelay, validateSpec } from "./codec.ts";
+import { backoffDelay } from "../../../lib/backoff.ts";
+import { validateSpec } from "./codec.ts";
 import { createQueueMetrics, type QueueMetrics } from "./metrics.ts";
 import { JobStore, type Claimed } from "./store.ts";
 
@@ -226,7 +227,8 @@ export class ProvisionQueue {
   ): Promise<void> {
     const { retries } = this.options;
     const retry = outcome.status === "unreachable" && attempt <= retries.max;
-    const delay = retry ? retryDelay(attempt, retries.baseMs, retries.capMs) : undefined;
+    // Jittered, so hosts that failed together are not all retried in the same instant.
+    const delay = retry ? backoffDelay(attempt - 1, retries) : undefined;
     const retryAt = delay === undefined ? undefined : new Date(Date.now() + delay);
     await this.swallow("finish", async () => {
       const ours = await this.store.finish(id, spec?.host ?? "", this.workerId, outcome, retryAt);

@@ -2,8 +2,8 @@
  * Running ansible-playbook: argv only (never a shell), its own process group so a timeout or
  * cancellation kills the whole tree, output copied to the run log and captured (bounded).
  */
-import { spawn } from "node:child_process";
 import type { WriteStream } from "node:fs";
+import { spawnGroup } from "../../../lib/process-group.ts";
 
 /** Grace between SIGTERM and SIGKILL for the process group. */
 export const KILL_GRACE_MS = 3_000;
@@ -35,47 +35,36 @@ export interface ProcessResult {
 
 const STDERR_TAIL = 2_000;
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
 /** Runs the process to completion, timeout or abort; never rejects. */
 export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   return await new Promise<ProcessResult>((resolve) => {
-    const child = spawn(spec.command, [...spec.args], {
-      cwd: spec.cwd,
-      env: spec.env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const group = spawnGroup(
+      spec.command,
+      spec.args,
+      { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"] },
+      KILL_GRACE_MS,
+    );
+    const child = group.child;
     const chunks: Buffer[] = [];
     let captured = 0;
     let stderrTail = "";
     let timedOut = false;
     let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
     const stop = (why: "timeout" | "abort") => {
       if (why === "timeout") timedOut = true;
       else aborted = true;
-      if (child.pid === undefined) return;
-      killGroup(child.pid, "SIGTERM");
-      const pid = child.pid;
-      killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), KILL_GRACE_MS);
+      group.terminate();
     };
     const timer = setTimeout(() => stop("timeout"), spec.timeoutMs);
     const onAbort = () => stop("abort");
     if (spec.signal.aborted) onAbort();
     else spec.signal.addEventListener("abort", onAbort, { once: true });
-    child.stdout.on("data", (chunk: Buffer) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
       spec.log.write(chunk);
       if (captured < MAX_CAPTURE_BYTES) chunks.push(chunk);
       captured += chunk.length;
     });
-    child.stderr.on("data", (chunk: Buffer) => {
+    child.stderr?.on("data", (chunk: Buffer) => {
       spec.log.write(chunk);
       stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL);
     });
@@ -96,11 +85,8 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     };
     child.on("error", (err: NodeJS.ErrnoException) => finish(null, err.code ?? err.message));
     child.on("close", (code) => {
-      if (killTimer !== undefined && child.pid !== undefined) {
-        // The leader is gone; make sure no straggler in its group survives.
-        clearTimeout(killTimer);
-        killGroup(child.pid, "SIGKILL");
-      }
+      // The leader is gone; make sure no straggler in its group survives.
+      group.reap();
       finish(code);
     });
   });

@@ -13,6 +13,11 @@ import {
 import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
 import { provisionOptionsSchema } from "../executors/provision/options.ts";
 import { checkTopology, redisTopologyFields } from "../lib/redis/options.ts";
+import { ALLOWED_HOST_ENTRY } from "../transports/http/host-check.ts";
+import {
+  DEFAULT_LOGIN_RATE_LIMIT,
+  DEFAULT_WEBHOOK_RATE_LIMIT,
+} from "../transports/http/rate-limit.ts";
 import { statusOptionsSchema } from "../transports/http/status/options.ts";
 import { ircOptionsSchema } from "../transports/irc/options.ts";
 import { voiceOptionsSchema } from "../transports/voice/options.ts";
@@ -49,7 +54,10 @@ const redisSchema = z
   .object({
     url: z
       .string()
-      .regex(/^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL such as redis://127.0.0.1:6379")
+      .regex(
+        /^(rediss?|unix):\/\/\S+$/,
+        "a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379",
+      )
       .optional(),
     tls: tlsSchema.optional(),
     prefix: z
@@ -125,6 +133,11 @@ const botSchema = z
   })
   .strict();
 
+/** One rate-limit budget: a burst, then perMinute on average. */
+const rateBudget = z
+  .object({ perMinute: positiveInt(1_000_000), burst: positiveInt(1_000_000) })
+  .strict();
+
 const httpSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -134,10 +147,15 @@ const httpSchema = z
       .refine((v) => parseListen(v).port <= MAX_PORT, `a port from 0 to ${MAX_PORT}`)
       .default("127.0.0.1:8080"),
     bodyLimitBytes: positiveInt(16 * 1024 * 1024).default(DEFAULT_BODY_LIMIT_BYTES),
+    /** Budgets shared by every replica in Redis (transports/http/rate-limit.ts). */
     rateLimit: z
       .object({
         perMinute: positiveInt(1_000_000).default(120),
         burst: positiveInt(1_000_000).default(30),
+        /** `POST /ui/login`, per client address. */
+        login: rateBudget.default(DEFAULT_LOGIN_RATE_LIMIT),
+        /** `/voice/alexa` and `/provision/callback`, per client address. */
+        webhooks: rateBudget.default(DEFAULT_WEBHOOK_RATE_LIMIT),
       })
       .strict()
       .default({}),
@@ -147,6 +165,20 @@ const httpSchema = z
       .string()
       .regex(PUBLIC_URL, "an http(s) URL such as https://commodore.example.org")
       .optional(),
+    /**
+     * Host names besides IP addresses, localhost, the listen host and publicUrl's host that
+     * requests may name (DNS-rebinding protection, transports/http/host-check.ts).
+     */
+    allowedHosts: z
+      .array(
+        z
+          .string()
+          .regex(
+            ALLOWED_HOST_ENTRY,
+            "a host name without port such as ops.example.org, .example.org (the domain and its subdomains) or *",
+          ),
+      )
+      .default([]),
     /** The browser status page under /ui (transports/http/status). */
     status: statusOptionsSchema.default({}),
   })

@@ -31,6 +31,45 @@ export interface RedisConnectOptions {
 export const PERCENT_ENCODE_HINT =
   "the password percent-encoded (@ as %40, / as %2F, : as %3A, % as %25)";
 
+/** `unix://[user[:password]@]/absolute/path.sock`; credentials run to the last `@`. */
+const UNIX_URL = /^unix:\/\/(?:(.*)@)?(\/[^?#\s]*)$/;
+
+/** A single server reached over a unix socket. */
+export interface UnixSocketTarget {
+  readonly path: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/**
+ * Parses a `unix://` Redis URL (the embedded server listens on a socket in the state
+ * directory); undefined for any other scheme.
+ */
+export function parseUnixUrl(url: string): UnixSocketTarget | undefined {
+  if (!url.startsWith("unix:")) return undefined;
+  const m = UNIX_URL.exec(url);
+  if (!m?.[2])
+    throw new OptionsError(
+      `redis.url is not a valid unix socket URL: ${redactUrlCredentials(url)}`,
+      `use unix:///absolute/path/redis.sock or unix://user:password@/absolute/path/redis.sock, with ${PERCENT_ENCODE_HINT}`,
+    );
+  const creds = m[1] ?? "";
+  const colon = creds.indexOf(":");
+  const [user, pass] = colon < 0 ? [creds, ""] : [creds.slice(0, colon), creds.slice(colon + 1)];
+  try {
+    return {
+      path: m[2],
+      ...(user === "" ? {} : { username: decodeURIComponent(user) }),
+      ...(pass === "" ? {} : { password: decodeURIComponent(pass) }),
+    };
+  } catch {
+    throw new OptionsError(
+      `redis.url ${redactUrlCredentials(url)}: the credentials are not valid percent-encoding`,
+      `write ${PERCENT_ENCODE_HINT}`,
+    );
+  }
+}
+
 /** Validates a Redis URL, throwing an error that names the option to change. */
 export function parseRedisUrl(url: string): URL {
   let parsed: URL;
@@ -46,8 +85,8 @@ export function parseRedisUrl(url: string): URL {
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
     throw new OptionsError(
-      `redis.url must use redis:// or rediss://, got ${parsed.protocol}//`,
-      "set REDIS_URL or redis.url to redis://host:port",
+      `redis.url must use redis://, rediss:// or unix://, got ${parsed.protocol}//`,
+      "set REDIS_URL or redis.url to redis://host:port or unix:///path/redis.sock",
     );
   }
   return parsed;
@@ -58,7 +97,8 @@ export function parseRedisUrl(url: string): URL {
  * the caller needs a definite answer (CLI commands do, long-running services do not).
  */
 export function connectRedis(options: RedisConnectOptions): Redis {
-  const parsed = parseRedisUrl(options.url);
+  const socket = parseUnixUrl(options.url);
+  const parsed = socket === undefined ? parseRedisUrl(options.url) : undefined;
   const safeUrl = redactUrlCredentials(options.url);
   const log = options.logger.child({ redis: safeUrl, connection: options.name });
   const redisOptions: RedisOptions = {
@@ -70,8 +110,11 @@ export function connectRedis(options: RedisConnectOptions): Redis {
     commandTimeout: COMMAND_TIMEOUT_MS,
     retryStrategy: (attempt) => backoffDelay(attempt, REDIS_RECONNECT),
   };
-  if (parsed.protocol === "rediss:") redisOptions.tls = options.tls ?? {};
-  const client = new Redis(options.url, redisOptions);
+  if (parsed?.protocol === "rediss:") redisOptions.tls = options.tls ?? {};
+  const client =
+    socket === undefined
+      ? new Redis(options.url, redisOptions)
+      : new Redis({ ...redisOptions, ...socket });
   let wasReady = false;
   client.on("ready", () => {
     log[wasReady ? "info" : "debug"](wasReady ? "redis reconnected" : "redis connected");

@@ -1,6 +1,8 @@
 /**
- * The embedded Redis: a private `redis-server` from PATH on a free loopback port, with its
- * data in the state directory. Used by `commodore start` when no Redis URL is configured.
+ * The embedded Redis: a private `redis-server` from PATH listening only on a unix socket in the
+ * state directory (`<dataDir>/redis.sock`, mode 0700: no TCP port to race for or to reach from
+ * another user), with its data there too. Used by `commodore start` when no Redis URL is
+ * configured; its URLs are `unix://user:password@/…/redis.sock`.
  *
  * It runs with the role-separated ACL of bot/runtime/redis-acl.ts: `default` is off, the bot connects
  * as `commodore-bot` and agents as `commodore-agent`, with passwords generated once into
@@ -9,9 +11,8 @@
  * prefix changes.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { delimiter, join } from "node:path";
+import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { delimiter, join, resolve as resolvePath } from "node:path";
 import { Redis } from "ioredis";
 import { CommodoreError } from "../../lib/errors.ts";
 import {
@@ -21,7 +22,7 @@ import {
   ensurePasswordFile,
   passwordSha256,
   redisAcl,
-} from "../../bot/runtime/redis-acl.ts";
+} from "./redis-acl.ts";
 
 /** How long the embedded server may take to answer PING. */
 export const REDIS_START_TIMEOUT_MS = 10_000;
@@ -37,6 +38,12 @@ export const REDIS_MISSING =
 export const CREDENTIALS_DIR = "credentials";
 /** Its ACL file, under its data directory. */
 export const ACL_FILE = "users.acl";
+/** Its unix socket, under its data directory; the only way in (it listens on no TCP port). */
+export const SOCKET_FILE = "redis.sock";
+/** Owner-only access to the socket (the state directory is 0700 as well). */
+const SOCKET_MODE = "700";
+/** sun_path holds 108 bytes including the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
 /** Answers to a probe without login that prove a server is up (`default` off or restricted). */
 const AUTH_REFUSALS = /^(NOAUTH|NOPERM)\b/;
 
@@ -46,6 +53,8 @@ export interface EmbeddedRedis {
   readonly url: string;
   /** The agents' URL (`commodore-agent`); it carries a password, so log it only redacted. */
   readonly agentUrl: string;
+  /** The unix socket it listens on (no TCP port: nothing else on the machine can race for it). */
+  readonly socket: string;
   readonly pid: number | undefined;
   stop(): Promise<void>;
 }
@@ -79,27 +88,17 @@ export function findRedisServer(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = addr !== null && typeof addr === "object" ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * True when a Redis on 127.0.0.1:`port` is up (false while it is not yet). With `credentials`
- * it must answer PING with PONG as that user; without, a server whose `default` user is off
- * answers NOAUTH, which counts as up too.
+ * True when a Redis on 127.0.0.1:`target` (a port) or at `target` (a unix socket path) is up
+ * (false while it is not yet). With `credentials` it must answer PING with PONG as that user;
+ * without, a server whose `default` user is off answers NOAUTH, which counts as up too.
  */
-export async function answersPing(port: number, credentials?: PingCredentials): Promise<boolean> {
+export async function answersPing(
+  target: number | string,
+  credentials?: PingCredentials,
+): Promise<boolean> {
   const probe = new Redis({
-    port,
-    host: "127.0.0.1",
+    ...(typeof target === "number" ? { port: target, host: "127.0.0.1" } : { path: target }),
     lazyConnect: true,
     enableReadyCheck: false,
     retryStrategy: () => null,
@@ -116,8 +115,8 @@ export async function answersPing(port: number, credentials?: PingCredentials): 
   }
 }
 
-function loginUrl(user: string, password: string, port: number): string {
-  return `redis://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+function loginUrl(user: string, password: string, socket: string): string {
+  return `unix://${user}:${encodeURIComponent(password)}@${socket}`;
 }
 
 /**
@@ -155,12 +154,21 @@ export async function startEmbeddedRedis(
   if (binary === undefined) throw new CommodoreError("E_REDIS_MISSING", REDIS_MISSING);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const { aclPath, bot, agent } = prepareAcl(dataDir, options);
-  const port = await freeLoopbackPort();
+  const socket = resolvePath(dataDir, SOCKET_FILE);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES)
+    throw new CommodoreError(
+      "E_REDIS_START",
+      `the embedded Redis socket path ${socket} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes unix sockets allow`,
+      { hint: "set COMMODORE_STATE_DIR to a shorter directory, or REDIS_URL to an existing Redis" },
+    );
+  rmSync(socket, { force: true });
   const args = [
     "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
+    "0",
+    "--unixsocket",
+    socket,
+    "--unixsocketperm",
+    SOCKET_MODE,
     "--dir",
     dataDir,
     "--save",
@@ -181,7 +189,7 @@ export async function startEmbeddedRedis(
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + REDIS_START_TIMEOUT_MS;
   const login = { username: BOT_USER, password: bot };
-  while (!(await answersPing(port, login))) {
+  while (!(await answersPing(socket, login))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new CommodoreError(
@@ -195,8 +203,9 @@ export async function startEmbeddedRedis(
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   return {
-    url: loginUrl(BOT_USER, bot, port),
-    agentUrl: loginUrl(AGENT_USER, agent, port),
+    url: loginUrl(BOT_USER, bot, socket),
+    agentUrl: loginUrl(AGENT_USER, agent, socket),
+    socket,
     pid: child.pid,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

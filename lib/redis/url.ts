@@ -2,6 +2,7 @@
  * One string for any topology, for command-line flags and `REDIS_URL`:
  *
  * - `redis://…` / `rediss://…`: one server;
+ * - `unix://[user:pass@]/path/redis.sock`: one server on a unix socket (the embedded one);
  * - `sentinel://[user:pass@]host:port[,host:port…]/<master-name>`: a Sentinel-managed primary;
  * - `cluster://[user:pass@]host:port[,host:port…]`: a Redis Cluster.
  *
@@ -10,7 +11,7 @@
 import { OptionsError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { redactUrlCredentials } from "../log.ts";
-import { PERCENT_ENCODE_HINT, parseRedisUrl } from "../redis.ts";
+import { PERCENT_ENCODE_HINT, parseRedisUrl, parseUnixUrl } from "../redis.ts";
 import type { RedisClient } from "./client.ts";
 import type { HostPort, RedisTopologyConfig } from "./options.ts";
 import { connectClient } from "./topology.ts";
@@ -61,7 +62,7 @@ function splitCredentials(url: string, creds: string): [string, string] {
 export function parseTopologyUrl(url: string): ParsedTopologyUrl {
   const m = SCHEME.exec(url);
   if (!m) {
-    parseRedisUrl(url);
+    if (parseUnixUrl(url) === undefined) parseRedisUrl(url);
     return { topology: { mode: "single" }, url };
   }
   const [, scheme, creds, list = "", name] = m;

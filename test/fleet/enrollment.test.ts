@@ -13,7 +13,7 @@ import { signerLine } from "../../executors/fleet/keygen.ts";
 import { REGISTRATION_NAMESPACE } from "../../executors/fleet/protocol/channels.ts";
 import { ENROLLMENT_NAMESPACE } from "../../executors/fleet/protocol/channels.ts";
 import { PROTOCOL_VERSION } from "../../executors/fleet/protocol/messages.ts";
-import { startFleet, type TestFleet } from "../harness/agents.ts";
+import { sleepProvider, startFleet, type TestFleet } from "../harness/agents.ts";
 import { makeKey, type TestKey } from "../harness/ssh-keys.ts";
 import { tempDir } from "../harness/tmp.ts";
 import { context, names, rejected, signedWith, spy } from "./helpers.ts";
@@ -53,11 +53,13 @@ describe("enrollment: only keys the controller accepted count (real Redis, real 
   let fleet: TestFleet;
   let wire: Awaited<ReturnType<typeof spy>>;
   before(async () => {
-    fleet = await startFleet([
-      { hostname: "www01", facts: { role: "web" } },
-      { hostname: "www02", facts: { role: "web" } },
-      { hostname: "db01", facts: { role: "db" } },
-    ]);
+    fleet = await startFleet(
+      [
+        { hostname: "www01", facts: { role: "web" } },
+        { hostname: "www02", facts: { role: "web" } },
+        { hostname: "db01", facts: { role: "db" } },
+      ].map((spec) => ({ ...spec, providers: [sleepProvider()] })),
+    );
     wire = await spy(fleet.redis.url);
   });
   after(async () => {
@@ -78,8 +80,9 @@ describe("enrollment: only keys the controller accepted count (real Redis, real 
     );
     assert.equal((await c.expectedHosts({ role: "web" })).length, 0);
     await c.enrollment.accept("www01", "alice");
+    // A provider that takes a while keeps the request open while the pending host answers.
     const result = await c.execute(
-      { provider: "ping", args: [], where: { role: "web" } },
+      { provider: "sleep", args: ["300"], where: { role: "web" } },
       context(),
     );
     assert.deepEqual(

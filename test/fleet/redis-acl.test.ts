@@ -40,6 +40,7 @@ import {
   passwordSha256,
   redisAcl,
 } from "../../bot/runtime/redis-acl.ts";
+import { parseUnixUrl } from "../../lib/redis.ts";
 import { RedisLease, leaseKeys } from "../../lib/redis/lease.ts";
 import { waitFor } from "../harness/ports.ts";
 import {
@@ -116,10 +117,9 @@ function oneShot(url: string): Redis {
 }
 
 /** A client without login (and so without ioredis's ready check, which would fail first). */
-function anonymousClient(port: number | string): Redis {
+function anonymousClient(target: number | string): Redis {
   const r = new Redis({
-    port: Number(port),
-    host: "127.0.0.1",
+    ...(typeof target === "number" ? { port: target, host: "127.0.0.1" } : { path: target }),
     enableReadyCheck: false,
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
@@ -447,8 +447,14 @@ describe("commodore start's embedded Redis", () => {
       );
       for (const role of ["bot", "agent"])
         assert.equal(statSync(join(credentials, `${role}.password`)).mode & 0o777, 0o600);
-      assert.equal(new URL(embedded.url).username, BOT_USER);
-      assert.equal(new URL(embedded.agentUrl).username, AGENT_USER);
+      assert.equal(parseUnixUrl(embedded.url)?.username, BOT_USER);
+      assert.equal(parseUnixUrl(embedded.agentUrl)?.username, AGENT_USER);
+      assert.equal(parseUnixUrl(embedded.url)?.path, embedded.socket);
+      assert.equal(
+        statSync(embedded.socket).mode & 0o777,
+        0o700,
+        "only its owner reaches the socket",
+      );
 
       const res = await fetch(`${services.httpUrl ?? ""}/fleet`, {
         method: "POST",
@@ -462,13 +468,18 @@ describe("commodore start's embedded Redis", () => {
         "local agent answers",
       );
 
-      const agent = oneShot(embedded.agentUrl);
+      const agent = new Redis({
+        ...parseUnixUrl(embedded.agentUrl),
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
+      agent.on("error", () => undefined);
       try {
         await assert.rejects(agent.set(`${PREFIX}:job:{forged}`, "{}"), /NOPERM/);
       } finally {
         agent.disconnect();
       }
-      const anonymous = anonymousClient(new URL(embedded.url).port);
+      const anonymous = anonymousClient(embedded.socket);
       await assert.rejects(anonymous.ping(), /NOAUTH/);
       anonymous.disconnect();
     } finally {

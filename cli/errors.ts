@@ -1,6 +1,7 @@
 /**
  * CLI parse and usage errors, one class per failure, each with a code and a suggestion.
  */
+import type { ErrorCode } from "../lib/error-codes.ts";
 import { CommodoreError } from "../lib/errors.ts";
 
 /** Exit code for usage errors (as sysexits EX_USAGE). */
@@ -13,7 +14,7 @@ export const EXIT_UNAVAILABLE = 69;
 /** Base of all CLI errors: carries the process exit code to use. */
 export class CliError extends CommodoreError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     readonly exitCode: number,
     hint?: string,

@@ -5,13 +5,14 @@
  * optional `hint` that tells the reader how to fix the problem. Messages never contain
  * secrets: callers pass redacted values only.
  */
+import type { ErrorCode } from "./error-codes.ts";
 export class CommodoreError extends Error {
-  /** Stable, machine-readable code such as `E_CONFIG_INVALID`. */
-  readonly code: string;
+  /** Stable, machine-readable code such as `E_CONFIG_INVALID` (lib/error-codes.ts). */
+  readonly code: ErrorCode;
   /** How to fix the problem, when we know. */
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

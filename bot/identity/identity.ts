@@ -8,7 +8,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { OptionsError } from "../../lib/errors.ts";
 import type { Principal } from "../contract.ts";
-import { globToRegExp } from "./glob.ts";
+import { compileIrcMask, type IrcMask } from "./irc-mask.ts";
 
 /** A principal as configuration describes it. */
 export interface PrincipalConfig {
@@ -35,7 +35,7 @@ export const ANONYMOUS_ID = "anonymous";
 
 interface Entry {
   readonly config: PrincipalConfig;
-  readonly masks: readonly RegExp[];
+  readonly masks: readonly IrcMask[];
   readonly tokenHash?: Buffer;
 }
 
@@ -51,7 +51,7 @@ export class Identity {
   /** `env` supplies tokens named by `http.tokenEnv`; a missing variable is an error. */
   constructor(principals: readonly PrincipalConfig[], env: NodeJS.ProcessEnv = process.env) {
     this.entries = principals.map((config, i) => {
-      const masks = (config.irc?.masks ?? []).map((m) => globToRegExp(m, true));
+      const masks = (config.irc?.masks ?? []).map(compileIrcMask);
       let hex = config.http?.tokenSha256?.toLowerCase();
       const envName = config.http?.tokenEnv;
       if (hex === undefined && envName !== undefined) {
@@ -69,7 +69,10 @@ export class Identity {
     });
   }
 
-  /** The principal for an IRC user: services account first, then nick!user@host masks. */
+  /**
+   * The principal for an IRC user: services account first, then `nick!user@host` masks (`*` and
+   * `?` only, RFC 1459 case folding; see irc-mask.ts).
+   */
   fromIrc(user: IrcUser): Principal | undefined {
     const mask = `${user.nick}!${user.user}@${user.host}`;
     const account = user.account?.toLowerCase();
@@ -79,7 +82,7 @@ export class Identity {
         : this.entries.find((e) =>
             e.config.irc?.accounts?.some((a) => a.toLowerCase() === account),
           );
-    const entry = byAccount ?? this.entries.find((e) => e.masks.some((re) => re.test(mask)));
+    const entry = byAccount ?? this.entries.find((e) => e.masks.some((m) => m.matches(mask)));
     return entry && principal(entry.config, mask);
   }
 

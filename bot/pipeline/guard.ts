@@ -22,6 +22,7 @@ const REFUSAL_CODES = new Set([
   "E_NODE_NOT_REGISTERED",
   "E_NODE_FINGERPRINT",
   "E_NODE_STATE",
+  "E_FILTER_TOO_COSTLY",
 ]);
 const MS_PER_SECOND = 1_000;
 
@@ -34,11 +35,7 @@ export function errorStep(logger: Logger): Middleware {
       const known = err instanceof CommodoreError;
       const code = known ? err.code : "E_INTERNAL";
       const message = known ? err.message : "internal error; the bot log has the details";
-      if (!known)
-        logger.error("command failed", {
-          error: err instanceof Error ? err.message : String(err),
-          jobId: ctx.jobId,
-        });
+      if (!known) logger.error("command failed", { error: err, jobId: ctx.jobId });
       ctx.outcome = REFUSAL_CODES.has(code) ? "refused" : "error";
       ctx.errorCode = code;
       ctx.errorMessage = message;

@@ -8,7 +8,9 @@ import { hostname } from "node:os";
 
 /**
  * A link to a job's full output for the principal who asked, or undefined when the bot serves
- * none. The principal lets a replacement sign links for that caller.
+ * none. Links are posted in chat channels, so a link must never act as that principal: the
+ * status page's links grant read of that one job only, for as long as the principal may read
+ * it (transports/http/status/access.ts); the principal is what they are checked against.
  */
 export type JobLink = (jobId: string, principalId: string) => string | undefined;
 

@@ -125,7 +125,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
 
     const principal = config.controller.principal;
     const keys = ensureKeys(join(stateDir, "keys"), principal);
-    const metrics = new MetricsRegistry();
+    const metrics = new MetricsRegistry().withRuntimeMetrics();
     // Confirmations, jobs and provisioning entries in Redis are sealed with a key derived from
     // the controller key: every replica holding it verifies what the others wrote.
     const sealer = StateSealer.fromPrivateKey(
@@ -209,7 +209,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     });
     stops.push(() => bundle.close());
 
-    const wiring = { config, bundle, logger, metrics, env };
+    const wiring = { config, bundle, logger, metrics, env, redis };
     let httpUrl: string | undefined;
     let jobLink: JobLink | undefined;
     let bound: { host: string; port: number } | undefined;
@@ -248,6 +248,13 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
           metrics,
           bodyLimitBytes: config.http.bodyLimitBytes,
           rateLimit: config.http.rateLimit,
+          redis,
+          redisPrefix: prefix,
+          hosts: {
+            listenHost: listen.host,
+            publicUrl: config.http.publicUrl,
+            allowedHosts: config.http.allowedHosts,
+          },
           anonymousFrom: config.http.anonymousFrom,
           health: [
             async () => ({ name: "redis", ok: redis.status === "ready", status: redis.status }),

@@ -7,13 +7,16 @@
 import type { Config } from "../../config/schema.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
+import type { RedisClient } from "../../lib/redis/client.ts";
 import type { HttpApp } from "../../transports/http/context.ts";
 import type { IrcUser } from "../../transports/irc/identity.ts";
 import { IrcTransport } from "../../transports/irc/irc-transport.ts";
 import type { IrcOptions } from "../../transports/irc/options.ts";
+import { redisReplayCache } from "../../transports/voice/replay.ts";
 import { createAlexaRoutes, type AlexaRoutesDeps } from "../../transports/voice/routes.ts";
 import type { BotBundle } from "../create.ts";
 import type { Principal } from "../contract.ts";
+import { jobReadCheck } from "../commands/job-access.ts";
 import type { Identity } from "../identity/identity.ts";
 import type { JobLink } from "./job-links.ts";
 
@@ -23,10 +26,12 @@ export const VOICE_PATH = "/voice/alexa";
 /** What the transports are wired to. */
 export interface TransportWiring {
   readonly config: Config;
-  readonly bundle: Pick<BotBundle, "bot" | "identity">;
+  readonly bundle: Pick<BotBundle, "bot" | "identity" | "policy">;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   readonly env: NodeJS.ProcessEnv;
+  /** The bot's Redis connection (the voice webhook's replay cache, shared by replicas). */
+  readonly redis: RedisClient;
 }
 
 /** Test injections for the voice webhook (trust store, certificate download, clock). */
@@ -59,6 +64,7 @@ export function transportRoutes(
     commandRisk: (text) => bot.assessRisk(text),
     log: w.logger,
     metrics: w.metrics,
+    replay: redisReplayCache(w.redis, w.config.redis.prefix),
     ...voice,
   });
   return [(app) => app.route(VOICE_PATH, webhook)];
@@ -73,12 +79,13 @@ export function ircTransport(
   options: IrcOptions,
   jobUrl: JobLink,
 ): IrcTransport {
-  const { bot, identity } = w.bundle;
+  const { bot, identity, policy } = w.bundle;
   return new IrcTransport({
     options,
     handler: bot,
     resolvePrincipal: (user) => ircPrincipal(identity, user),
     jobUrl,
+    jobAccess: jobReadCheck(policy, bot.registry),
     logger: w.logger,
     metrics: w.metrics,
     env: w.env,

@@ -10,7 +10,7 @@ import { startRedis, type TestRedis } from "../harness/redis-server.ts";
 
 const NODES = ["a1", "a2", "a3", "a4", "a5"].map((hostname) => ({
   hostname,
-  facts: { role: "web" },
+  facts: { role: "web", env: "staging" },
 }));
 const root = who("root", ["admin"]);
 

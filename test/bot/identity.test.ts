@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Identity, hashToken } from "../../bot/identity/identity.ts";
-import { globMatch } from "../../bot/identity/glob.ts";
+import { compileIrcMask } from "../../bot/identity/irc-mask.ts";
 
 const identity = new Identity(
   [
@@ -14,7 +14,7 @@ const identity = new Identity(
     {
       id: "bob",
       roles: [],
-      irc: { masks: ["*!bob@10.0.0.[0-9]"] },
+      irc: { masks: ["*!bob@10.0.0.?", "Bob[m]!*@*"] },
       http: { tokenEnv: "BOB_TOKEN" },
     },
     { id: "eve", roles: ["voice"], voice: { applicationId: "app-1", userId: "user-9" } },
@@ -55,13 +55,21 @@ describe("identity", () => {
       /principals\[0\]\.http\.tokenEnv names NOPE/,
     );
   });
-  test("glob patterns", () => {
-    assert.ok(globMatch("www*", "www01"));
-    assert.ok(globMatch("db?", "db1"));
-    assert.ok(!globMatch("db?", "db12"));
-    assert.ok(globMatch("[!a-c]x", "dx"));
-    assert.ok(!globMatch("[!a-c]x", "bx"));
-    assert.ok(globMatch("a.b", "a.b") && !globMatch("a.b", "axb"));
-    assert.ok(globMatch("(x)|y", "(x)|y"));
+  test("IRC masks fold RFC 1459 case on both sides; only * and ? are wildcards", () => {
+    assert.equal(identity.fromIrc({ nick: "bob{M}", user: "x", host: "h" })?.id, "bob");
+    assert.equal(identity.fromIrc({ nick: "BOB[m]", user: "x", host: "h" })?.id, "bob");
+    assert.equal(identity.fromIrc({ nick: "bobm", user: "x", host: "h" }), undefined);
+    const mask = compileIrcMask("ops[1]\\~!*@*.Example.ORG");
+    assert.ok(mask.matches("OPS{1}|^!u@shell.example.org"));
+    assert.ok(mask.matches("ops[1]\\~!u@A.EXAMPLE.org"));
+    assert.ok(!mask.matches("ops1!u@a.example.org"), "[1] is literal, not a class");
+    assert.ok(compileIrcMask("a?c!*@*").matches("abc!u@h"));
+    assert.ok(!compileIrcMask("a.c!*@*").matches("abc!u@h"), "a dot is a dot");
+    assert.ok(!compileIrcMask("(x)|y!*@*").matches("x!u@h"), "no regex syntax");
+  });
+
+  test("a mask that would backtrack exponentially in a regex engine finishes", () => {
+    const hostile = compileIrcMask(`${"*?".repeat(40)}!*@*`);
+    assert.equal(hostile.matches(`${"a".repeat(200)}#u@h`), false);
   });
 });

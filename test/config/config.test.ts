@@ -115,7 +115,7 @@ describe("configuration", () => {
     assert.match(lines.join("\n"), /log\.level \(from LOG_LEVEL\): expected one of/);
     assert.match(
       lines.join("\n"),
-      /redis\.url \(from REDIS_URL\): expected a redis:\/\/ or rediss:\/\/ URL/,
+      /redis\.url \(from REDIS_URL\): expected a redis:\/\/, rediss:\/\/ or unix:\/\/ URL/,
     );
     assert.equal(lines.join("\n").includes("hunter2"), false, "passwords never appear in errors");
   });

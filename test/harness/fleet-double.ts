@@ -1,15 +1,18 @@
 /**
  * An in-memory fleet for bot tests that do not need real agents: a fixed list of nodes whose
- * facts are matched with the same glob rules, answering every provider with exit 0.
+ * facts (plus `hostname`) are matched with the fleet's own matcher (globs, filters, identity
+ * lists and the per-request budget), answering every provider with exit 0.
  */
 import type { FleetPort } from "../../bot/fleet-port.ts";
-import { globMatch } from "../../bot/identity/glob.ts";
+import { selectNodes } from "../../executors/fleet/agent/matcher.ts";
+import { matchFor } from "../../executors/fleet/controller/controller.ts";
 import type {
   FactFilter,
   FleetRequest,
   FleetResult,
   HostResult,
   NodeInfo,
+  TargetRefinement,
 } from "../../executors/fleet/types.ts";
 
 const FINGERPRINT = "SHA256:test";
@@ -17,17 +20,14 @@ const FINGERPRINT = "SHA256:test";
 /** A fleet double over `nodes`; `requests` records what was executed. */
 export function fleetDouble(nodes: readonly { hostname: string; facts: Record<string, string> }[]) {
   const requests: FleetRequest[] = [];
-  const match = (where: FactFilter) =>
-    nodes.filter((n) =>
-      Object.entries(where).every(([k, g]) =>
-        globMatch(g, k === "hostname" ? n.hostname : (n.facts[k] ?? "")),
-      ),
-    );
+  const withHostname = nodes.map((n) => ({ ...n, facts: { ...n.facts, hostname: n.hostname } }));
+  const match = (where: FactFilter, refine?: TargetRefinement) =>
+    selectNodes(matchFor(where, refine), withHostname);
   const fleet: FleetPort = {
     name: "fleet",
     async execute(request, ctx): Promise<FleetResult> {
       requests.push(request);
-      const targets = match(request.where);
+      const targets = match(request.where, request);
       ctx.progress({
         kind: "published",
         requestId: ctx.jobId,
@@ -90,7 +90,7 @@ export function fleetDouble(nodes: readonly { hostname: string; facts: Record<st
       acceptLocal: async () => true,
     },
     async nodes(): Promise<NodeInfo[]> {
-      return nodes.map((n) => ({
+      return withHostname.map((n) => ({
         hostname: n.hostname,
         facts: n.facts,
         fingerprint: FINGERPRINT,
@@ -101,9 +101,7 @@ export function fleetDouble(nodes: readonly { hostname: string; facts: Record<st
       }));
     },
     async expectedHosts(where, refine) {
-      const names = match(where).map((n) => n.hostname);
-      const only = refine?.identities;
-      return only === undefined ? names : names.filter((h) => only.includes(h));
+      return match(where, refine).map((n) => n.hostname);
     },
   };
   return { fleet, requests };

@@ -42,6 +42,9 @@ export async function startTestHttp(
     metrics: bot.metrics,
     bodyLimitBytes: http.bodyLimitBytes ?? 65_536,
     rateLimit: { perMinute: http.perMinute ?? 6_000, burst: http.burst ?? 1_000 },
+    redis,
+    redisPrefix: "commodore",
+    hosts: { listenHost: "127.0.0.1", allowedHosts: [] },
     anonymousFrom: http.anonymousFrom ?? [],
     health: [async () => ({ name: "redis", ok: redis.status === "ready", status: redis.status })],
   });

@@ -63,6 +63,7 @@ export function startIrcReplica(spec: IrcReplicaSpec): IrcReplica {
         handler: pong(spec.id),
         resolvePrincipal: (user) => ({ id: user.nick, roles: [], display: user.nick }),
         jobUrl: () => undefined,
+        jobAccess: () => undefined,
       }),
   });
   leader.start();

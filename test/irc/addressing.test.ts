@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { ircLower } from "../../bot/identity/irc-mask.ts";
 import {
   addressedCommand,
-  ircLower,
   sameNick,
   type IncomingMessage,
 } from "../../transports/irc/addressing.ts";

@@ -15,6 +15,7 @@ function setup(withLink = true) {
     maxLines: 8,
     progressIntervalMs: 1_000,
     cache,
+    owner: "alice",
     jobUrl: () => url,
     moreHint: (id) => `!more ${id}`,
     schedule: clock.schedule,
@@ -51,7 +52,8 @@ describe("ReplySession", () => {
       "uptime on 12 hosts: 12 ok (1.2 s)",
       'full output: https://commodore.test/jobs/j1 (or say "!more j1" for all 13 lines by private message)',
     ]);
-    assert.equal(cache.get("j1")?.length, 13);
+    assert.equal(cache.get("j1")?.lines.length, 13);
+    assert.equal(cache.get("j1")?.owner, "alice");
   });
 
   test("without a web link the hint still explains how to get the text", () => {
@@ -119,11 +121,12 @@ describe("OutputCache", () => {
   test("forgets old jobs by count and by age", () => {
     const clock = new FakeClock();
     const cache = new OutputCache(2, 1_000, clock.now);
-    cache.put("a", ["1"]);
-    cache.put("b", ["2"]);
-    cache.put("c", ["3"]);
+    cache.put("a", ["1"], "alice");
+    cache.put("b", ["2"], "bob");
+    cache.put("c", ["3"], "alice");
     assert.equal(cache.get("a"), undefined);
-    assert.deepEqual(cache.get("b"), ["2"]);
+    assert.deepEqual(cache.get("b")?.lines, ["2"]);
+    assert.equal(cache.get("b")?.owner, "bob");
     clock.advance(1_000);
     assert.equal(cache.get("c"), undefined);
   });

@@ -3,10 +3,12 @@
  * clients: the shared setup of the IRC integration tests. The lead's full-stack test can pass
  * a real CommandHandler instead of the scripted one.
  */
+import type { JobReadCheck } from "../../bot/commands/job-access.ts";
 import type { CommandHandler, Principal } from "../../bot/contract.ts";
 import { startIrcd, type TestIrcd } from "../harness/ngircd.ts";
 import { connectIrcClient, type TestIrcClient } from "../harness/irc-client.ts";
 import { waitFor } from "../harness/ports.ts";
+import { MetricsRegistry } from "../../lib/metrics.ts";
 import { IrcTransport } from "../../transports/irc/irc-transport.ts";
 import { parseIrcOptions, type IrcOptionsInput } from "../../transports/irc/options.ts";
 import type { IrcUser } from "../../transports/irc/identity.ts";
@@ -44,6 +46,8 @@ export function principalsByNick(...nicks: string[]): (user: IrcUser) => Princip
 export interface IrcWorld {
   readonly ircd: TestIrcd;
   readonly bot: IrcTransport;
+  /** The bot's metrics. */
+  readonly metrics: MetricsRegistry;
   /** Connects a real client and remembers it for cleanup. */
   connect(nick: string): Promise<TestIrcClient>;
   /** Creates and starts the bot, waiting until it is in {@link CHANNEL}. */
@@ -51,15 +55,21 @@ export interface IrcWorld {
   close(): Promise<void>;
 }
 
-/** Starts ngIRCd; the bot is started with {@link IrcWorld.startBot}. */
+/**
+ * Starts ngIRCd; the bot is started with {@link IrcWorld.startBot}. `jobAccess` decides `more`
+ * for callers other than a job's owner (default: everyone may).
+ */
 export async function ircWorld(
   resolvePrincipal: (user: IrcUser) => Principal | undefined = principalsByNick("alice"),
+  jobAccess: JobReadCheck = () => undefined,
 ): Promise<IrcWorld> {
   const ircd = await startIrcd();
   const clients: TestIrcClient[] = [];
+  const metrics = new MetricsRegistry();
   let bot: IrcTransport | undefined;
   return {
     ircd,
+    metrics,
     get bot(): IrcTransport {
       if (!bot) throw new Error("startBot first");
       return bot;
@@ -80,6 +90,8 @@ export async function ircWorld(
         handler,
         resolvePrincipal,
         jobUrl: (id, principalId) => `https://commodore.test/jobs/${id}?for=${principalId}`,
+        jobAccess,
+        metrics,
       });
       await bot.start();
       const started = bot;

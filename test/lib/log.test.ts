@@ -56,7 +56,7 @@ describe("log lines", () => {
     const { out, log } = lines("json");
     const boom = new Error("cannot reach redis://bot:hunter2@10.0.0.1:6379");
     log.error("command failed", { error: boom, password: "hunter2" });
-    log.warn("refused", { error: new CommodoreError("E_X", "nope", { hint: "do y" }) });
+    log.warn("refused", { error: new CommodoreError("E_NOT_FOUND", "nope", { hint: "do y" }) });
     const [first, second] = out.map((l) => JSON.parse(l) as Record<string, Record<string, string>>);
     assert.match(
       first?.["error"]?.["stack"] ?? "",
@@ -65,7 +65,7 @@ describe("log lines", () => {
     assert.equal(first?.["password"], "[redacted]");
     assert.deepEqual(second?.["error"], {
       name: "CommodoreError",
-      code: "E_X",
+      code: "E_NOT_FOUND",
       message: "nope",
       hint: "do y",
     });

@@ -101,7 +101,7 @@ describe("the commodore package", () => {
     const bin = join(prefix, "bin", "commodore");
     const env = { PATH: `${join(prefix, "bin")}:/usr/bin:/bin`, HOME: dir };
     const help = await run(bin, ["--help"], { env });
-    assert.match(help.stdout, /^  agent +run the fleet agent on this host$/m);
+    assert.match(help.stdout, /^ {2}agent +run the fleet agent on this host$/m);
     assert.equal((await run(bin, ["--version"], { env })).stdout, `commodore ${VERSION}\n`);
     const agent = await run(bin, ["agent", "--help"], { env });
     assert.match(agent.stdout, /^Usage: commodore agent/);

@@ -150,14 +150,14 @@ describe("status page access over real HTTP and Redis", () => {
     const snap = JSON.parse(events[0]?.data ?? "{}") as { job: { fleet: { hosts: unknown[] } } };
     assert.equal(snap.job.fleet.hosts.length, 2);
     assert.ok(!("replies" in snap.job.fleet), "raw protocol replies are not sent");
-    assert.equal((await get("/ui", jar)).status, 401, "a job link is not a session");
-    assert.equal((await get(`/ui/jobs/${samJob}?t=${link.searchParams.get("t")}`)).status, 401);
+    assert.equal((await get("/ui", jar)).status, 403, "a job link is not a session");
+    assert.equal((await get(`/ui/jobs/${samJob}?t=${link.searchParams.get("t")}`)).status, 403);
   });
 
   test("forged and expired links get 401", async () => {
     const t = new URL(ui.status.jobLink(ciJob, "ci")).searchParams.get("t") ?? "";
-    const [exp, , mac] = t.split(".");
-    const forged = `${exp}.${Buffer.from("root").toString("base64url")}.${mac}`;
+    const [exp, job, , mac] = t.split(".");
+    const forged = `${exp}.${job}.${Buffer.from("root").toString("base64url")}.${mac}`;
     const res = await get(`/ui/jobs/${ciJob}?t=${forged}`);
     assert.equal(res.status, 401);
     assert.match(await res.text(), /not valid or has expired/);

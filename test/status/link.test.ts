@@ -1,6 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { expiryFrom, signToken, verifyToken } from "../../transports/http/status/link.ts";
+import {
+  expiryFrom,
+  readJobLink,
+  signToken,
+  verifyToken,
+} from "../../transports/http/status/link.ts";
 
 const SECRET = Buffer.from("0123456789abcdef0123456789abcdef");
 const OTHER = Buffer.from("fedcba9876543210fedcba9876543210");
@@ -24,6 +29,20 @@ describe("status link tokens", () => {
     assert.equal(verifyToken(SECRET, "job", JOB, token, exp * 1_000), undefined);
   });
 
+  test("a link names its job: readable for any page, verified only for that job", () => {
+    assert.deepEqual(readJobLink(SECRET, token, NOW), {
+      jobId: JOB,
+      principal: "alice",
+      expires: exp,
+    });
+    assert.equal(readJobLink(OTHER, token, NOW), undefined);
+    assert.equal(readJobLink(SECRET, token, (exp + 1) * 1_000), undefined);
+    assert.equal(
+      readJobLink(SECRET, signToken(SECRET, "session", "", "alice", exp), NOW),
+      undefined,
+    );
+  });
+
   test("a link for another job, kind or secret is refused", () => {
     assert.equal(verifyToken(SECRET, "job", "j0123456789ac", token, NOW), undefined);
     assert.equal(verifyToken(SECRET, "session", "", token, NOW), undefined);
@@ -31,18 +50,17 @@ describe("status link tokens", () => {
   });
 
   test("tampering with the principal, expiry or MAC is refused", () => {
-    const [e, , mac] = token.split(".") as [string, string, string];
+    const [e, job, who, mac] = token.split(".") as [string, string, string, string];
     const bob = Buffer.from("bob").toString("base64url");
-    assert.equal(verifyToken(SECRET, "job", JOB, `${e}.${bob}.${mac}`, NOW), undefined);
+    assert.equal(verifyToken(SECRET, "job", JOB, `${e}.${job}.${bob}.${mac}`, NOW), undefined);
+    const other = Buffer.from("j0123456789ac").toString("base64url");
+    assert.equal(readJobLink(SECRET, `${e}.${other}.${who}.${mac}`, NOW), undefined);
     assert.equal(
       verifyToken(SECRET, "job", JOB, token.replace(/^\d+/, String(exp + 9_999)), NOW),
       undefined,
     );
     const flipped = mac.slice(0, -2) + (mac.endsWith("AA") ? "BB" : "AA");
-    assert.equal(
-      verifyToken(SECRET, "job", JOB, `${e}.${token.split(".")[1]}.${flipped}`, NOW),
-      undefined,
-    );
+    assert.equal(verifyToken(SECRET, "job", JOB, `${e}.${job}.${who}.${flipped}`, NOW), undefined);
   });
 
   test("malformed and oversized input is refused without throwing", () => {

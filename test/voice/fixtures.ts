@@ -3,6 +3,7 @@
  * progress, a realistic FleetResult), a risk classifier, request envelopes, and the webhook
  * served on a real loopback socket with a test PKI.
  */
+import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
 import type { ServerType } from "@hono/node-server";
 import { Hono } from "hono";
@@ -141,9 +142,11 @@ export interface EnvelopeParts {
   appId?: string;
   userId?: string;
   attributes?: Record<string, unknown>;
+  /** Default: a fresh id, as the assistant sends with every request. */
+  requestId?: string;
 }
 
-/** A request envelope; the timestamp defaults to `now`. */
+/** A request envelope; the timestamp defaults to `now`, the request id is new unless given. */
 export function envelope(now: number, parts: EnvelopeParts = {}): Record<string, unknown> {
   const appId = parts.appId ?? APP_ID;
   const user = { userId: parts.userId ?? ALICE_USER };
@@ -161,7 +164,7 @@ export function envelope(now: number, parts: EnvelopeParts = {}): Record<string,
     },
     request: {
       type: parts.type ?? (parts.intent ? "IntentRequest" : "LaunchRequest"),
-      requestId: "amzn1.echo-api.request.1",
+      requestId: parts.requestId ?? `amzn1.echo-api.request.${randomUUID()}`,
       timestamp: parts.timestamp ?? new Date(now).toISOString(),
       locale: "en-GB",
       ...(parts.intent ? { intent: parts.intent, dialogState: "STARTED" } : {}),

@@ -1,14 +1,18 @@
 /**
  * Bearer tokens map to principals; listed local addresses may call without a token as the
- * anonymous principal. Tokens are never logged.
+ * anonymous principal. Every caller's requests count against a budget shared by the replicas:
+ * the principal's, or for routes that authenticate themselves, the client address's. Tokens
+ * are never logged.
  */
 import type { MiddlewareHandler } from "hono";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { anonymousPrincipal, type Identity } from "../../bot/identity/identity.ts";
+import type { Logger } from "../../lib/log.ts";
 import type { Counter } from "../../lib/metrics.ts";
 import type { HttpEnv } from "./context.ts";
 import { sendError } from "./errors.ts";
-import type { RateLimiter } from "./rate-limit.ts";
+import { sendRefusal } from "./limits.ts";
+import type { SharedRateLimiter } from "./rate-limit.ts";
 
 /** The caller's address as the socket reports it, or undefined (e.g. in-process requests). */
 export function remoteAddress(c: Parameters<MiddlewareHandler>[0]): string | undefined {
@@ -23,8 +27,9 @@ export function remoteAddress(c: Parameters<MiddlewareHandler>[0]): string | und
 export function authMiddleware(
   identity: Identity,
   anonymousFrom: readonly string[],
-  limiter: RateLimiter,
+  limiter: SharedRateLimiter,
   rejected: Counter,
+  logger: Logger,
 ): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization");
@@ -36,7 +41,6 @@ export function authMiddleware(
         rejected.inc({ reason: "bad_token" });
         return sendError(
           c,
-          401,
           "E_UNAUTHORIZED",
           "the bearer token is not valid",
           "check the token configured for your principal",
@@ -50,7 +54,6 @@ export function authMiddleware(
       c.header("WWW-Authenticate", 'Bearer realm="commodore"');
       return sendError(
         c,
-        401,
         "E_UNAUTHORIZED",
         "this route needs a bearer token",
         "send Authorization: Bearer <token>",
@@ -58,18 +61,25 @@ export function authMiddleware(
     }
     const who = c.get("principal");
     const key = who.id === "anonymous" ? `anonymous@${address ?? ""}` : who.id;
-    const wait = limiter.take(key);
-    if (wait > 0) {
-      rejected.inc({ reason: "rate_limited" });
-      c.header("Retry-After", String(wait));
-      return sendError(
-        c,
-        429,
-        "E_RATE_LIMITED",
-        `too many requests from ${who.id}`,
-        `retry in ${wait} s`,
-      );
-    }
+    const decision = await limiter.take(key);
+    if (decision.kind !== "allowed") return sendRefusal(c, decision, who.id, rejected, logger);
+    await next();
+  };
+}
+
+/**
+ * Limits requests per client address before routes that authenticate themselves (no principal
+ * is known before they run).
+ */
+export function addressLimit(
+  limiter: SharedRateLimiter,
+  rejected: Counter,
+  logger: Logger,
+): MiddlewareHandler<HttpEnv> {
+  return async (c, next) => {
+    const address = remoteAddress(c) ?? "unknown";
+    const decision = await limiter.take(address);
+    if (decision.kind !== "allowed") return sendRefusal(c, decision, address, rejected, logger);
     await next();
   };
 }

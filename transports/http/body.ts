@@ -15,7 +15,6 @@ export async function readJson<T>(c: Context, schema: ZodType<T, ZodTypeDef, unk
     raw = JSON.parse(text);
   } catch (err) {
     throw new HttpError(
-      400,
       "E_MALFORMED_JSON",
       `request body is not valid JSON: ${err instanceof Error ? err.message : "parse error"}`,
       'send a JSON object such as {"args": ["uptime"]}',
@@ -24,16 +23,14 @@ export async function readJson<T>(c: Context, schema: ZodType<T, ZodTypeDef, unk
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  if (issue === undefined) throw new HttpError(400, "E_INVALID_FIELD", "body is invalid");
+  if (issue === undefined) throw new HttpError("E_INVALID_FIELD", "body is invalid");
   const path = issue.path.length === 0 ? "body" : dottedPath(issue.path);
   if (issue.code === "unrecognized_keys")
     throw new HttpError(
-      400,
       "E_INVALID_FIELD",
       `${path}: unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`,
     );
   throw new HttpError(
-    400,
     "E_INVALID_FIELD",
     `${path}: expected ${expectedFor(issue, raw)}, found ${renderFound(raw, issue.path)}`,
   );

@@ -6,6 +6,8 @@ import type { CommandHandler, Principal } from "../../bot/contract.ts";
 import type { Identity } from "../../bot/identity/identity.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
+import type { RedisClient } from "../../lib/redis/client.ts";
+import type { HostCheckOptions } from "./host-check.ts";
 import type { RateLimitSettings } from "./rate-limit.ts";
 
 /** Per-request values set by middleware. */
@@ -23,6 +25,18 @@ export type HealthCheck = () => Promise<{
   readonly status: string;
 }>;
 
+/**
+ * `http.rateLimit`: the per-principal budget of the API, and the per-address budgets of the
+ * routes that authenticate themselves (defaults: DEFAULT_LOGIN_RATE_LIMIT and
+ * DEFAULT_WEBHOOK_RATE_LIMIT in rate-limit.ts).
+ */
+export interface HttpRateLimits extends RateLimitSettings {
+  /** `POST /ui/login`, per client address. */
+  readonly login?: RateLimitSettings;
+  /** `/voice/alexa` and `/provision/callback`, per client address. */
+  readonly webhooks?: RateLimitSettings;
+}
+
 /** What {@link createHttpApp} needs. */
 export interface HttpDeps {
   readonly bot: CommandHandler;
@@ -30,7 +44,13 @@ export interface HttpDeps {
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   readonly bodyLimitBytes: number;
-  readonly rateLimit: RateLimitSettings;
+  readonly rateLimit: HttpRateLimits;
+  /** The bot's Redis connection: rate-limit counters shared by every replica. */
+  readonly redis: RedisClient;
+  /** The bot's key prefix without a colon (`redis.prefix`, e.g. `commodore`). */
+  readonly redisPrefix: string;
+  /** Which `Host` names this server answers to, and `http.publicUrl` for origin checks. */
+  readonly hosts: HostCheckOptions;
   /** Remote addresses allowed to call without a token, as the anonymous principal. */
   readonly anonymousFrom: readonly string[];
   readonly health: readonly HealthCheck[];

@@ -5,6 +5,7 @@
  * `!fleet uptime`); in private messages any text is a command. NOTICEs, CTCP and the bot's
  * own messages are never commands, so two bots can never talk each other into a loop.
  */
+import { ircLower } from "../../bot/identity/irc-mask.ts";
 
 /** What irc-framework tells us about one incoming message. */
 export interface IncomingMessage {
@@ -35,16 +36,6 @@ export interface Addressed {
 }
 
 const CTCP_MARK = "\x01";
-
-/** RFC 1459 case mapping: `[]\~` are the upper case of `{}|^`. */
-export function ircLower(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/\[/g, "{")
-    .replace(/]/g, "}")
-    .replace(/\\/g, "|")
-    .replace(/~/g, "^");
-}
 
 /** True when two nicks are the same under RFC 1459 case mapping. */
 export function sameNick(a: string, b: string): boolean {

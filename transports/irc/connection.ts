@@ -31,7 +31,15 @@ export interface ConnectionHooks {
   readonly disconnected?: () => void;
   readonly lineSent?: (line: OutgoingLine) => void;
   readonly lineDropped?: (line: OutgoingLine) => void;
+  /** A refusal to an unknown user was dropped because their lane of the queue was full. */
+  readonly strangerLineDropped?: (line: OutgoingLine) => void;
 }
+
+/**
+ * How a line goes out: a `reply` (PRIVMSG), a `notice` (NOTICE, for announcements) or a
+ * `stranger` refusal (PRIVMSG, lowest priority, see {@link SendQueue}).
+ */
+export type LineKind = "reply" | "notice" | "stranger";
 
 /** Options for {@link IrcConnection}. */
 export interface IrcConnectionOptions {
@@ -96,6 +104,7 @@ export class IrcConnection {
         this.log.warn("send queue full; dropped oldest line", { target: line.target });
         o.hooks?.lineDropped?.(line);
       },
+      onStrangerDrop: (line) => o.hooks?.strangerLineDropped?.(line),
       schedule: this.schedule,
     });
     this.wire();
@@ -121,9 +130,12 @@ export class IrcConnection {
     return this.channels.isJoined(channel);
   }
 
-  /** Queues one message body (already split to size) for `target`, as a NOTICE if asked. */
-  send(target: string, text: string, notice = false): void {
-    if (text.trim() !== "") this.queue.push(notice ? { target, text, notice } : { target, text });
+  /** Queues one message body (already split to size) for `target`, as `kind` says. */
+  send(target: string, text: string, kind: LineKind = "reply"): void {
+    if (text.trim() === "") return;
+    if (kind === "reply") this.queue.push({ target, text });
+    else if (kind === "notice") this.queue.push({ target, text, notice: true });
+    else this.queue.push({ target, text, stranger: true });
   }
 
   /** Connects; resolves on first registration or after {@link START_WAIT_MS}. */

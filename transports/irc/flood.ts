@@ -3,7 +3,10 @@
  *
  * The bucket allows `burst` lines at once, then `perSecond` lines per second. Lines wait in
  * the queue (never dropped while it has room) and the queue pauses while the connection is
- * down, so output survives a reconnect. Clock and timers are injectable for unit tests.
+ * down, so output survives a reconnect. Refusals to people the bot does not know wait in a
+ * lane of their own: sent only when no other line waits, and dropped (reported) beyond a
+ * few, so a flood of strangers can neither delay nor push out anyone's results or
+ * confirmation codes. Clock and timers are injectable for unit tests.
  */
 
 /** Schedules `fn` after `ms`; returns a function that cancels it. */
@@ -45,6 +48,9 @@ export class TokenBucket {
   }
 }
 
+/** Stranger lines held before new ones are dropped. */
+export const DEFAULT_MAX_STRANGER_LINES = 4;
+
 /** One message waiting to go out. */
 export interface OutgoingLine {
   /** Channel or nick. */
@@ -53,6 +59,8 @@ export interface OutgoingLine {
   readonly text: string;
   /** Sent as NOTICE (announcements nobody should answer) instead of PRIVMSG. */
   readonly notice?: boolean;
+  /** A refusal to an unknown user: lowest priority, bounded separately. */
+  readonly stranger?: boolean;
 }
 
 /** Options for {@link SendQueue}. */
@@ -64,12 +72,20 @@ export interface SendQueueOptions {
   readonly maxQueue: number;
   /** Called with each line dropped because the queue was full. */
   readonly onDrop?: (line: OutgoingLine) => void;
+  /** Stranger lines held at most (default {@link DEFAULT_MAX_STRANGER_LINES}); newer ones are dropped. */
+  readonly maxStrangerLines?: number;
+  /** Called with each stranger line dropped because its lane was full. */
+  readonly onStrangerDrop?: (line: OutgoingLine) => void;
   readonly schedule?: Scheduler;
 }
 
-/** FIFO of outgoing lines drained through a token bucket; starts paused. */
+/**
+ * FIFO of outgoing lines drained through a token bucket, with a separate lower-priority FIFO
+ * for stranger lines; starts paused.
+ */
 export class SendQueue {
   private readonly lines: OutgoingLine[] = [];
+  private readonly strangerLines: OutgoingLine[] = [];
   private paused = true;
   private cancelTimer: (() => void) | undefined;
   private readonly schedule: Scheduler;
@@ -78,13 +94,27 @@ export class SendQueue {
     this.schedule = options.schedule ?? realScheduler;
   }
 
-  /** Lines waiting. */
+  /** Lines waiting, stranger lines included. */
   get length(): number {
-    return this.lines.length;
+    return this.lines.length + this.strangerLines.length;
   }
 
-  /** Queues a line and sends it as soon as the bucket allows. */
+  /**
+   * Queues a line and sends it as soon as the bucket allows; a stranger line only when no
+   * other line waits, and not at all when its lane is full.
+   */
   push(line: OutgoingLine): void {
+    if (line.stranger === true) {
+      if (
+        this.strangerLines.length >= (this.options.maxStrangerLines ?? DEFAULT_MAX_STRANGER_LINES)
+      ) {
+        this.options.onStrangerDrop?.(line);
+        return;
+      }
+      this.strangerLines.push(line);
+      this.drain();
+      return;
+    }
     if (this.lines.length >= this.options.maxQueue) {
       const dropped = this.lines.shift();
       if (dropped) this.options.onDrop?.(dropped);
@@ -108,7 +138,7 @@ export class SendQueue {
 
   private drain(): void {
     if (this.paused || this.cancelTimer !== undefined) return;
-    while (this.lines.length > 0) {
+    while (this.length > 0) {
       const wait = this.options.bucket.tryTake();
       if (wait > 0) {
         this.cancelTimer = this.schedule(() => {
@@ -117,7 +147,7 @@ export class SendQueue {
         }, wait);
         return;
       }
-      const line = this.lines.shift();
+      const line = this.lines.shift() ?? this.strangerLines.shift();
       if (line) this.options.send(line);
     }
   }

@@ -2,7 +2,9 @@
  * The IRC transport: reads commands addressed to the bot, resolves who sent them, hands them
  * to the bot and writes the bot's events back as IRC lines — prefixed with the caller's nick
  * in channels, sanitized, split at UTF-8 boundaries and sent through the flood-control queue.
+ * People the bot does not know get at most one refusal a minute, in the queue's lowest lane.
  */
+import type { JobReadCheck } from "../../bot/commands/job-access.ts";
 import type { CommandHandler, Principal } from "../../bot/contract.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { silentLogger, type Logger } from "../../lib/log.ts";
@@ -10,7 +12,7 @@ import type { MetricsRegistry } from "../../lib/metrics.ts";
 import type { Transport } from "../transport.ts";
 import { addressedCommand, type Addressed } from "./addressing.ts";
 import { clientOptions } from "./client-options.ts";
-import { IrcConnection } from "./connection.ts";
+import { IrcConnection, type LineKind } from "./connection.ts";
 import type { Scheduler } from "./flood.ts";
 import { AccountTracker, type IrcUser } from "./identity.ts";
 import { resolveSecret, type IrcOptions } from "./options.ts";
@@ -18,6 +20,7 @@ import { OutputCache } from "./output-cache.ts";
 import { sanitizeLine } from "./sanitize.ts";
 import { MAX_PRIVATE_LINES, ReplySession } from "./session.ts";
 import { byteLength, splitUtf8 } from "./split.ts";
+import { StrangerGate } from "./strangers.ts";
 import { wireIdentity } from "./wire-identity.ts";
 import { moreCommand } from "./more.ts";
 
@@ -32,6 +35,11 @@ export interface IrcTransportDeps {
    * them), when the HTTP transport serves one.
    */
   readonly jobUrl: (jobId: string, principalId: string) => string | undefined;
+  /**
+   * Why a principal may not read a job (as `job <id>` would be refused), for `more <job>`;
+   * undefined when they may. The principal whose command produced the output may always.
+   */
+  readonly jobAccess: JobReadCheck;
   readonly logger?: Logger;
   readonly metrics?: MetricsRegistry;
   readonly env?: NodeJS.ProcessEnv;
@@ -49,6 +57,8 @@ export class IrcTransport implements Transport {
   private readonly connection: IrcConnection;
   private readonly cache: OutputCache;
   private readonly tracker = new AccountTracker();
+  private readonly strangers = new StrangerGate();
+  private readonly strangersSkipped: ((reason: string) => void) | undefined;
   private readonly log: Logger;
   private readonly lookupAccount: (
     nick: string,
@@ -66,6 +76,11 @@ export class IrcTransport implements Transport {
       "IRC lines dropped (queue full)",
     );
     const lost = deps.metrics?.counter("commodore_irc_disconnects_total", "IRC connections lost");
+    const skipped = deps.metrics?.counter(
+      "commodore_irc_stranger_refusals_skipped_total",
+      "Refusals to unknown IRC users not sent, by reason (repeat, tracking_full, queue_full)",
+    );
+    this.strangersSkipped = skipped && ((reason) => skipped.inc({ reason }));
     this.connection = new IrcConnection({
       options: o,
       client: clientOptions(o, deps.env),
@@ -74,6 +89,7 @@ export class IrcTransport implements Transport {
       hooks: {
         lineSent: () => sent?.inc(),
         lineDropped: () => dropped?.inc(),
+        strangerLineDropped: () => skipped?.inc({ reason: "queue_full" }),
         disconnected: () => lost?.inc(),
       },
       ...(deps.schedule ? { schedule: deps.schedule } : {}),
@@ -116,7 +132,7 @@ export class IrcTransport implements Transport {
    */
   notice(channel: string, line: string): void {
     for (const piece of splitUtf8(sanitizeLine(line), this.deps.options.maxLineBytes))
-      this.connection.send(channel, piece, true);
+      this.connection.send(channel, piece, "notice");
   }
 
   /** Connects; resolves once registered (or after a bounded wait while retrying). */
@@ -135,11 +151,16 @@ export class IrcTransport implements Transport {
   }
 
   /** Sends lines to `target`, each prefixed (in channels) and split to the byte limit. */
-  private write(target: string, prefix: string, lines: readonly string[]): void {
+  private write(
+    target: string,
+    prefix: string,
+    lines: readonly string[],
+    kind: LineKind = "reply",
+  ): void {
     const budget = this.deps.options.maxLineBytes - byteLength(prefix);
     for (const line of lines)
       for (const piece of splitUtf8(sanitizeLine(line), budget))
-        this.connection.send(target, prefix + piece);
+        this.connection.send(target, prefix + piece, kind);
   }
 
   private async onMessage(
@@ -166,8 +187,36 @@ export class IrcTransport implements Transport {
     }
   }
 
-  private reply(to: Addressed, nick: string, lines: readonly string[]): void {
-    this.write(to.replyTo, to.private ? "" : `${nick}: `, lines);
+  private reply(
+    to: Addressed,
+    nick: string,
+    lines: readonly string[],
+    kind: LineKind = "reply",
+  ): void {
+    this.write(to.replyTo, to.private ? "" : `${nick}: `, lines, kind);
+  }
+
+  /** Tells an unknown user so, at most once a minute per nick and user@host. */
+  private refuseStranger(to: Addressed, user: IrcUser, mask: string): void {
+    this.deps.metrics
+      ?.counter("commodore_irc_unknown_users_total", "commands from unknown IRC users")
+      .inc();
+    const verdict = this.strangers.check(user.nick, user.ident, user.hostname);
+    if (verdict !== "refuse") {
+      this.strangersSkipped?.(verdict === "repeat" ? "repeat" : "tracking_full");
+      return;
+    }
+    this.log.warn("command from unknown IRC user ignored", {
+      mask,
+      account: user.account ?? null,
+    });
+    const who = user.account ? `account ${user.account}` : mask;
+    this.reply(
+      to,
+      user.nick,
+      [`I don't know ${who}; ask an operator to add your IRC account or mask`],
+      "stranger",
+    );
   }
 
   private async run(to: Addressed, caller: Caller): Promise<void> {
@@ -181,24 +230,21 @@ export class IrcTransport implements Transport {
     };
     const mask = `${user.nick}!${user.ident}@${user.hostname}`;
     const principal = this.deps.resolvePrincipal(user);
-    if (!principal) {
-      this.log.warn("command from unknown IRC user ignored", { mask, account: account ?? null });
-      this.deps.metrics
-        ?.counter("commodore_irc_unknown_users_total", "commands from unknown IRC users")
-        .inc();
-      const who = account ? `account ${account}` : mask;
-      return this.reply(to, caller.nick, [
-        `I don't know ${who}; ask an operator to add your IRC account or mask`,
-      ]);
-    }
+    if (!principal) return this.refuseStranger(to, user, mask);
     const jobUrl = (jobId: string) => this.deps.jobUrl(jobId, principal.id);
     const word = to.command.split(/\s+/, 1)[0]?.toLowerCase();
     if (word === "more")
-      return moreCommand(to.command, this.cache, jobUrl, {
-        reply: (lines) => this.reply(to, caller.nick, lines),
-        privately: (lines) => this.write(caller.nick, "", lines),
-        isPrivate: to.private,
-      });
+      return moreCommand(
+        to.command,
+        this.cache,
+        jobUrl,
+        {
+          reply: (lines) => this.reply(to, caller.nick, lines),
+          privately: (lines) => this.write(caller.nick, "", lines),
+          isPrivate: to.private,
+        },
+        { principalId: principal.id, denial: (jobId) => this.deps.jobAccess(principal, jobId) },
+      );
     const privately = word === "help" || to.private;
     if (word === "help" && !to.private)
       this.reply(to, caller.nick, ["help sent by private message"]);
@@ -210,6 +256,7 @@ export class IrcTransport implements Transport {
       maxLines: privately ? MAX_PRIVATE_LINES : o.maxChannelLines,
       progressIntervalMs: o.progressIntervalMs,
       cache: this.cache,
+      owner: principal.id,
       jobUrl,
       moreHint: (id) =>
         to.private

@@ -3,8 +3,14 @@
  * message what was too long for the channel. Bounded in entries and age.
  */
 
-interface Entry {
+/** One job's stored output and whose command produced it. */
+export interface CachedOutput {
   readonly lines: readonly string[];
+  /** Principal id of the caller whose command produced the output. */
+  readonly owner: string;
+}
+
+interface Entry extends CachedOutput {
   readonly expiresAt: number;
 }
 
@@ -19,9 +25,9 @@ export class OutputCache {
   ) {}
 
   /** Stores (or replaces) the output of `jobId`, evicting the oldest entry when full. */
-  put(jobId: string, lines: readonly string[]): void {
+  put(jobId: string, lines: readonly string[], owner: string): void {
     this.entries.delete(jobId);
-    this.entries.set(jobId, { lines, expiresAt: this.now() + this.ttlMs });
+    this.entries.set(jobId, { lines, owner, expiresAt: this.now() + this.ttlMs });
     while (this.entries.size > this.maxJobs) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;
@@ -30,13 +36,13 @@ export class OutputCache {
   }
 
   /** The stored output, or undefined when unknown or expired. */
-  get(jobId: string): readonly string[] | undefined {
+  get(jobId: string): CachedOutput | undefined {
     const entry = this.entries.get(jobId);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {
       this.entries.delete(jobId);
       return undefined;
     }
-    return entry.lines;
+    return entry;
   }
 }

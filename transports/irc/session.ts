@@ -27,6 +27,8 @@ export interface ReplySessionOptions {
   readonly maxLines: number;
   readonly progressIntervalMs: number;
   readonly cache: OutputCache;
+  /** The principal whose command this is; `more` always shows them its output. */
+  readonly owner: string;
   readonly jobUrl: (jobId: string) => string | undefined;
   /** How the caller asks for the full text, e.g. `!more j42`. */
   readonly moreHint: (jobId: string) => string;
@@ -117,7 +119,7 @@ export class ReplySession {
   private showResult(event: Extract<BotEvent, { type: "result" }>): void {
     const formatted = formatResult(event.result);
     const jobId = event.jobId ?? this.jobId;
-    if (jobId !== undefined) this.options.cache.put(jobId, formatted.lines);
+    if (jobId !== undefined) this.options.cache.put(jobId, formatted.lines, this.options.owner);
     const total = formatted.lines.length;
     if (total <= this.options.maxLines) return this.say(formatted.lines);
     if (jobId === undefined) {

@@ -1,17 +1,20 @@
 /**
  * `POST /voice/alexa`: the voice assistant's webhook as a hono sub-app. The raw body bytes are
- * read before anything parses them, every request is verified (see `verify/verifier.ts`), and
- * only then answered. Failures answer 400 with a code and a short reason; the log gets the
- * same plus a request id, never the body or the caller's ids.
+ * read before anything parses them, every request is verified (see `verify/verifier.ts`), its
+ * request id is claimed in the replay cache (see `replay.ts`), and only then answered.
+ * Failures answer 400 with a code and a short reason (503 when the replay cache cannot be
+ * asked); the log gets the same plus a request id, never the body or the caller's ids.
  */
+import { statusForCode } from "../http/errors.ts";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { errorMessage } from "../../lib/errors.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
 import { answerRequest } from "./dialog.ts";
 import type { DialogDeps } from "./dialog.ts";
+import { MemoryReplayCache, type ReplayCache } from "./replay.ts";
 import type { VoiceEnvelope } from "./request.ts";
 import { say } from "./response.ts";
 import type { VoiceResponse } from "./response.ts";
@@ -23,8 +26,11 @@ import { loadTrustStore, parseTrustStore } from "./verify/trust-store.ts";
 import { CERT_URL_HEADER, SIGNATURE_HEADER, createVoiceVerifier } from "./verify/verifier.ts";
 
 const MS_PER_SECOND = 1_000;
-const HTTP_BAD_REQUEST = 400;
-const HTTP_TOO_LARGE = 413;
+/**
+ * A request id is remembered this many times the timestamp tolerance: a request passes the
+ * timestamp check from `tolerance` before its timestamp to `tolerance` after it.
+ */
+const REPLAY_WINDOWS = 2;
 /** The command gets at least this long even when verification was slow. */
 const MIN_RUN_MS = 100;
 
@@ -37,6 +43,11 @@ export interface AlexaRoutesDeps extends Omit<DialogDeps, "intents"> {
   readonly fetchCertChain?: FetchCertChain;
   /** Milliseconds since the epoch; default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Where answered request ids are remembered; default: this process's memory.
+   * `commodore start` passes the Redis one, shared by every replica.
+   */
+  readonly replay?: ReplayCache;
 }
 
 /** Creates the webhook sub-app; mount it with `app.route("/voice/alexa", createAlexaRoutes(deps))`. */
@@ -55,6 +66,8 @@ export function createAlexaRoutes(deps: AlexaRoutesDeps): Hono {
     toleranceSeconds: options.timestampToleranceSeconds,
     cache: new CertCache(options.certCacheSize),
   });
+  const replay = deps.replay ?? new MemoryReplayCache(deps.now ?? Date.now);
+  const replayTtlMs = REPLAY_WINDOWS * options.timestampToleranceSeconds * MS_PER_SECOND;
   const requests = metrics.counter(
     "commodore_voice_requests_total",
     "Voice webhook requests by outcome",
@@ -82,10 +95,20 @@ export function createAlexaRoutes(deps: AlexaRoutesDeps): Hono {
       requests.inc({ outcome: "E_VOICE_TOO_LARGE" });
       return c.json(
         { error: "E_VOICE_TOO_LARGE", message: `body exceeds ${options.maxBodyBytes} bytes` },
-        HTTP_TOO_LARGE,
+        statusForCode("E_VOICE_TOO_LARGE"),
       );
     },
   });
+  /** Answers 400 with the failure's code and logs it (never the body or the caller's ids). */
+  const reject = (c: Context, rid: string, err: unknown): Response => {
+    const code = err instanceof VoiceVerifyError ? err.code : "E_VOICE_VERIFY";
+    const reason = err instanceof VoiceVerifyError ? err.message : "verification failed";
+    if (!(err instanceof VoiceVerifyError))
+      log.error("voice verification crashed", { rid, error: errorMessage(err) });
+    requests.inc({ outcome: code });
+    log.warn("voice request rejected", { rid, code, reason });
+    return c.json({ error: code, message: reason }, statusForCode(code));
+  };
   app.post("/", limit, async (c) => {
     const rid = randomUUID();
     const started = performance.now();
@@ -97,14 +120,26 @@ export function createAlexaRoutes(deps: AlexaRoutesDeps): Hono {
         signature: c.req.header(SIGNATURE_HEADER),
       });
     } catch (err) {
-      const code = err instanceof VoiceVerifyError ? err.code : "E_VOICE_VERIFY";
-      const reason = err instanceof VoiceVerifyError ? err.message : "verification failed";
-      if (!(err instanceof VoiceVerifyError))
-        log.error("voice verification crashed", { rid, error: errorMessage(err) });
-      requests.inc({ outcome: code });
-      log.warn("voice request rejected", { rid, code, reason });
-      return c.json({ error: code, message: reason }, HTTP_BAD_REQUEST);
+      return reject(c, rid, err);
     }
+    let fresh: boolean;
+    try {
+      fresh = await replay.claim(env.request.requestId, replayTtlMs);
+    } catch (err) {
+      // Fail closed: without the shared cache a replayed request could run again.
+      requests.inc({ outcome: "E_VOICE_UNAVAILABLE" });
+      log.error("voice replay cache unavailable", { rid, error: errorMessage(err) });
+      return c.json(
+        { error: "E_VOICE_UNAVAILABLE", message: "the replay check is unavailable" },
+        statusForCode("E_VOICE_UNAVAILABLE"),
+      );
+    }
+    if (!fresh)
+      return reject(
+        c,
+        rid,
+        new VoiceVerifyError("E_VOICE_REPLAY", "this request id was already received"),
+      );
     const fields = {
       rid,
       requestId: env.request.requestId,

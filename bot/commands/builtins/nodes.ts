@@ -8,7 +8,7 @@
  * recorded in the controller-signed enrollment record.
  */
 import { CommodoreError } from "../../../lib/errors.ts";
-import { matchesNode } from "../../../executors/fleet/agent/matcher.ts";
+import { selectNodes } from "../../../executors/fleet/agent/matcher.ts";
 import type { EnrollmentChange } from "../../../executors/fleet/types.ts";
 import type { FleetPort } from "../../fleet-port.ts";
 import { requireFleet } from "./fleet.ts";
@@ -120,15 +120,13 @@ export function nodesCommand(fleet: FleetPort | undefined): CommandSpec {
       const by = ctx.principal.id;
       switch (action) {
         case "list": {
-          const nodes = (await port.nodes())
-            .filter((n) => matchesNode(match, n.facts))
-            .sort((a, b) => a.hostname.localeCompare(b.hostname));
+          const nodes = selectNodes(match, await port.nodes()).sort((a, b) =>
+            a.hostname.localeCompare(b.hostname),
+          );
           return { ok: true, result: { kind: "nodes", nodes } };
         }
         case "pending": {
-          const nodes = (await port.enrollment.unaccepted()).filter((n) =>
-            matchesNode(match, n.facts),
-          );
+          const nodes = selectNodes(match, await port.enrollment.unaccepted());
           return { ok: true, result: { kind: "nodes", nodes } };
         }
         case "accept": {

@@ -16,6 +16,7 @@ import { loadAllowedSigners, type AllowedSigners } from "../protocol/allowed-sig
 import { fleetNames } from "../protocol/channels.ts";
 import { sealEnvelope } from "../protocol/envelope.ts";
 import { loadPrivateKey } from "../protocol/keys.ts";
+import { FilterTooCostlyError } from "../protocol/match-budget.ts";
 import { PROTOCOL_VERSION, type ReplyMessage, type RequestMessage } from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
 import { ReplayCache } from "../protocol/replay-cache.ts";
@@ -109,6 +110,21 @@ export function createAgent(options: AgentOptions): Agent {
     });
   };
 
+  /** Whether the request selects this node; terms over the per-request budget select nothing. */
+  const selects = (req: RequestMessage): boolean => {
+    try {
+      return matchesNode(req.match, facts);
+    } catch (err) {
+      if (!(err instanceof FilterTooCostlyError)) throw err;
+      log.warn("request filter too costly; answering noop", {
+        requestId: req.id,
+        term: err.term,
+        budget: err.budget,
+      });
+      return false;
+    }
+  };
+
   const serve = async (req: RequestMessage): Promise<void> => {
     const base = {
       protocol: PROTOCOL_VERSION,
@@ -116,7 +132,7 @@ export function createAgent(options: AgentOptions): Agent {
       in_reply_to: req.id,
       hostname,
     } as const;
-    if (!matchesNode(req.match, facts)) {
+    if (!selects(req)) {
       handled.inc({ outcome: "noop" });
       publish(req.reply_to, { ...base, status: "noop", sent_at: now() });
       return;
@@ -180,7 +196,7 @@ export function createAgent(options: AgentOptions): Agent {
       );
     }
     serve(req).catch((err: unknown) =>
-      log.error("serving request failed", { requestId: req.id, error: errorMessage(err) }),
+      log.error("serving request failed", { requestId: req.id, error: err }),
     );
   };
 

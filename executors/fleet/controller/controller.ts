@@ -13,7 +13,7 @@ import { createBus, type PubSubBus } from "../../../lib/redis/bus.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import { connectUrl } from "../../../lib/redis/url.ts";
 import type { ExecutionContext, Executor } from "../../executor.ts";
-import { matchesNode } from "../agent/matcher.ts";
+import { selectNodes } from "../agent/matcher.ts";
 import { controllerOptionsSchema, type ControllerConfigInput } from "../options.ts";
 import { loadAllowedSigners } from "../protocol/allowed-signers.ts";
 import { fleetNames } from "../protocol/channels.ts";
@@ -221,10 +221,9 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     for (const { collector } of open.values()) collector.abort(CONNECTION_LOST_REASON);
   });
 
-  const expected = async (where: FactFilter, refine?: TargetRefinement): Promise<string[]> => {
-    const match = matchFor(where, refine);
-    return (await accepted()).filter((n) => matchesNode(match, n.facts)).map((n) => n.hostname);
-  };
+  /** One request's expected hosts; every node is matched under one budget (matcher.ts). */
+  const expected = async (where: FactFilter, refine?: TargetRefinement): Promise<string[]> =>
+    selectNodes(matchFor(where, refine), await accepted()).map((n) => n.hostname);
 
   const accepted = async (): Promise<NodeInfo[]> =>
     (await registry.read(now())).filter((n) => n.state === "accepted");

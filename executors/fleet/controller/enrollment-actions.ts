@@ -4,7 +4,7 @@
  * the host presents now (optionally checked against a fingerprint read out of band), and the
  * decision is written as a controller-signed record.
  */
-import { matchesNode } from "../agent/matcher.ts";
+import { selectNodes } from "../agent/matcher.ts";
 import { parsePublicKeyLine } from "../protocol/keys.ts";
 import type { RequestMessage } from "../protocol/messages.ts";
 import type { EnrollmentChange, NodeInfo } from "../types.ts";
@@ -77,9 +77,8 @@ export function enrollmentActions(
       return change(node, "accepted");
     },
     async acceptMatching(match, by) {
-      const nodes = (await registry.read(now())).filter(
-        (n) => n.state === "pending" && matchesNode(match, n.facts),
-      );
+      const pending = (await registry.read(now())).filter((n) => n.state === "pending");
+      const nodes = selectNodes(match, pending);
       const changes: EnrollmentChange[] = [];
       const keyChanged: NodeInfo[] = [];
       for (const node of nodes) {

@@ -57,7 +57,11 @@ export type EnrollmentRecord = z.infer<typeof recordSchema>;
 
 /** An enrollment command that cannot be carried out. */
 export class EnrollmentError extends CommodoreError {
-  constructor(code: `E_NODE_${string}`, message: string, hint: string) {
+  constructor(
+    code: "E_NODE_NOT_REGISTERED" | "E_NODE_FINGERPRINT" | "E_NODE_STATE",
+    message: string,
+    hint: string,
+  ) {
     super(code, message, { hint });
   }
 }

@@ -2,9 +2,11 @@
  * glob(3)-style pattern matching without regular expressions: `*` (any run), `?` (any one
  * character), `[abc]`, `[a-z]`, `[!a-z]` / `[^a-z]` classes and `\` escapes. Patterns are
  * compiled once into tokens; hostile patterns cannot inject anything because nothing is
- * ever handed to a regex engine, and matching is iterative with single-star backtracking
- * (linear in practice, never exponential).
+ * ever handed to a regex engine, and matching is iterative with single-star backtracking: at
+ * most (pattern length + 1) × (text length + 1) steps, never exponential. Every match may be
+ * charged to a step meter (see match-budget.ts).
  */
+import type { StepMeter } from "./match-budget.ts";
 
 type Token =
   | { readonly kind: "lit"; readonly ch: string }
@@ -19,7 +21,8 @@ type Token =
 /** A compiled pattern. */
 export interface Glob {
   readonly source: string;
-  matches(text: string): boolean;
+  /** True when the whole of `text` matches; `meter` is charged the steps spent. */
+  matches(text: string, meter?: StepMeter): boolean;
 }
 
 function parseClass(
@@ -101,14 +104,19 @@ export function compileGlob(pattern: string): Glob {
     : undefined;
   return {
     source: pattern,
-    matches(text: string): boolean {
-      if (literal !== undefined) return literal === text;
+    matches(text: string, meter?: StepMeter): boolean {
+      if (literal !== undefined) {
+        meter?.(text.length + 1);
+        return literal === text;
+      }
       const chars = [...text];
       let t = 0;
       let p = 0;
       let starP = -1;
       let starT = 0;
+      let steps = 0;
       while (t < chars.length) {
+        steps++;
         const tok = tokens[p];
         if (tok !== undefined && tok.kind === "star") {
           starP = p++;
@@ -120,10 +128,12 @@ export function compileGlob(pattern: string): Glob {
           p = starP + 1;
           t = ++starT;
         } else {
+          meter?.(steps);
           return false;
         }
       }
       while (tokens[p]?.kind === "star") p++;
+      meter?.(steps + 1);
       return p === tokens.length;
     },
   };
@@ -133,13 +143,16 @@ const compiled = new Map<string, Glob>();
 /** Bound on the compiled-pattern cache. */
 const GLOB_CACHE_MAX = 10_000;
 
-/** Matches `text` against `pattern`, caching the compiled pattern. */
-export function globMatch(pattern: string, text: string): boolean {
+/**
+ * Matches `text` against `pattern`, caching the compiled pattern; `meter` is charged the steps
+ * spent.
+ */
+export function globMatch(pattern: string, text: string, meter?: StepMeter): boolean {
   let g = compiled.get(pattern);
   if (!g) {
     if (compiled.size >= GLOB_CACHE_MAX) compiled.clear();
     g = compileGlob(pattern);
     compiled.set(pattern, g);
   }
-  return g.matches(text);
+  return g.matches(text, meter);
 }

@@ -9,6 +9,7 @@
  * searches, like `RegExp.prototype.test`.
  */
 import { CommodoreError } from "../../../lib/errors.ts";
+import type { StepMeter } from "./match-budget.ts";
 import { parseRegex, type RegexNode } from "./regex-parse.ts";
 
 /** Longest pattern accepted. */
@@ -34,8 +35,11 @@ export class RegexError extends CommodoreError {
 /** A compiled safe regex. */
 export interface SafeRegex {
   readonly source: string;
-  /** True when the pattern matches somewhere in `text`. */
-  test(text: string): boolean;
+  /**
+   * True when the pattern matches somewhere in `text`; `meter` is charged every step (and may
+   * throw to stop a match that costs too much).
+   */
+  test(text: string, meter?: StepMeter): boolean;
 }
 
 function compile(source: string, root: RegexNode): Inst[] {
@@ -101,16 +105,22 @@ function compile(source: string, root: RegexNode): Inst[] {
   return prog;
 }
 
-function run(prog: readonly Inst[], text: string): boolean {
+/**
+ * Runs the program over `text`. Every thread visited and every character test is a step;
+ * `meter` is charged once per character position, so a costly match stops within one position.
+ */
+function run(prog: readonly Inst[], text: string, meter: StepMeter | undefined): boolean {
   const chars = [...text];
   const mark = new Int32Array(prog.length);
   let gen = 1;
+  let steps = 0;
   const add = (list: number[], start: number, pos: number): void => {
     const stack = [start];
     while (stack.length > 0) {
       const pc = stack.pop() as number;
       if (mark[pc] === gen) continue;
       mark[pc] = gen;
+      steps++;
       const inst = prog[pc] as Inst;
       if (inst.op === "jmp") stack.push(inst.to);
       else if (inst.op === "split") stack.push(inst.b, inst.a);
@@ -121,16 +131,23 @@ function run(prog: readonly Inst[], text: string): boolean {
       } else list.push(pc);
     }
   };
+  const charge = (): void => {
+    meter?.(steps);
+    steps = 0;
+  };
   let current: number[] = [];
   add(current, 0, 0);
   for (let pos = 0; ; pos++) {
-    if (current.some((pc) => prog[pc]?.op === "match")) return true;
+    const matched = current.some((pc) => prog[pc]?.op === "match");
+    charge();
+    if (matched) return true;
     if (pos === chars.length) return false;
     gen++;
     const next: number[] = [];
     const ch = chars[pos] as string;
     for (const pc of current) {
       const inst = prog[pc] as Inst;
+      steps++;
       if (inst.op === "char" && inst.test(ch)) add(next, pc + 1, pos + 1);
     }
     add(next, 0, pos + 1);
@@ -149,15 +166,18 @@ export function compileSafeRegex(source: string): SafeRegex {
     throw new RegexError(source, (err as Error).message);
   }
   const prog = compile(source, root);
-  return { source, test: (text) => run(prog, text) };
+  return { source, test: (text, meter) => run(prog, text, meter) };
 }
 
 const cache = new Map<string, SafeRegex | undefined>();
 /** Bound on the compiled-pattern cache. */
 const REGEX_CACHE_MAX = 1_000;
 
-/** Tests `text` against `source`, caching compiled patterns; invalid patterns never match. */
-export function safeRegexMatch(source: string, text: string): boolean {
+/**
+ * Tests `text` against `source`, caching compiled patterns; invalid patterns never match.
+ * `meter` is charged with the steps spent (see {@link SafeRegex.test}).
+ */
+export function safeRegexMatch(source: string, text: string, meter?: StepMeter): boolean {
   let re = cache.get(source);
   if (!cache.has(source)) {
     if (cache.size >= REGEX_CACHE_MAX) cache.clear();
@@ -168,5 +188,5 @@ export function safeRegexMatch(source: string, text: string): boolean {
     }
     cache.set(source, re);
   }
-  return re?.test(text) ?? false;
+  return re?.test(text, meter) ?? false;
 }

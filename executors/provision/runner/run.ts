@@ -164,8 +164,7 @@ export function createPlaybookRunner(deps: RunnerDeps): PlaybookRunner {
       const known = err instanceof CommodoreError;
       const status =
         err instanceof HostUnreachableError ? "unreachable" : known ? "refused" : "error";
-      if (!known)
-        deps.logger.error("provision run failed", { jobId: context.jobId, error: err });
+      if (!known) deps.logger.error("provision run failed", { jobId: context.jobId, error: err });
       outcome = {
         status,
         message: errorMessage(err),

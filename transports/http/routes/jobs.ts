@@ -23,7 +23,6 @@ export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
     if (limit !== undefined && !/^\d{1,3}$/.test(limit))
       return sendError(
         c,
-        400,
         "E_INVALID_FIELD",
         `limit: expected a whole number, found ${JSON.stringify(limit)}`,
       );
@@ -36,7 +35,6 @@ export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
     if (!JOB_ID_PATTERN.test(id))
       return sendError(
         c,
-        404,
         "E_NOT_FOUND",
         `no job ${JSON.stringify(id).slice(0, 40)}`,
         "job ids look like j3fa9c01b7e42",

@@ -28,7 +28,9 @@ export function opsRoutes(
     const checks = Object.fromEntries(results.map((r) => [r.name, r.status]));
     return c.json({ status: ok ? "ok" : "degraded", checks }, ok ? 200 : UNAVAILABLE);
   });
-  app.get("/metrics", (c) =>
-    c.text(metrics.render(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
+  app.get("/metrics", async (c) =>
+    c.text(await metrics.scrape(), 200, {
+      "Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+    }),
   );
 }

@@ -14,7 +14,7 @@ import type { NodeInfo } from "../../../executors/fleet/types.ts";
 import type { Logger } from "../../../lib/log.ts";
 import type { MetricsRegistry } from "../../../lib/metrics.ts";
 import type { HttpApp } from "../context.ts";
-import { RateLimiter, type RateLimitSettings } from "../rate-limit.ts";
+import { SharedRateLimiter, type RateLimitSettings } from "../rate-limit.ts";
 import { StatusAccess } from "./access.ts";
 import { loadAssets } from "./assets.ts";
 import { expiryFrom, signToken } from "./link.ts";
@@ -45,6 +45,7 @@ export interface StatusDeps {
   readonly sealer: StateSealer;
   readonly nodes: (() => Promise<NodeInfo[]>) | undefined;
   readonly anonymousFrom: readonly string[];
+  /** Per-principal budget of the pages, shared by replicas in Redis (`http.rateLimit`). */
   readonly rateLimit: RateLimitSettings;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
@@ -94,7 +95,14 @@ export function createStatus(deps: StatusDeps): Status {
     nodes: deps.nodes,
     options,
     secret,
-    limiter: new RateLimiter(deps.rateLimit),
+    // Like the API: when Redis is unreachable, each replica limits from its own memory.
+    limiter: new SharedRateLimiter({
+      redis: deps.redis,
+      prefix: deps.prefix.replace(/:$/, ""),
+      scope: "ui",
+      settings: deps.rateLimit,
+      whenRedisDown: "local",
+    }),
     rejected,
     streams: (delta) => (open += delta),
     assets: loadAssets(),

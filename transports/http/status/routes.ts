@@ -8,13 +8,13 @@ import { setCookie } from "hono/cookie";
 import { JOB_ID_PATTERN } from "../../../bot/jobs/redis-store.ts";
 import type { JobStore } from "../../../bot/jobs/types.ts";
 import type { Principal } from "../../../bot/contract.ts";
-import { matchesNode } from "../../../executors/fleet/agent/matcher.ts";
+import { selectNodes } from "../../../executors/fleet/agent/matcher.ts";
 import { ANONYMOUS_ID } from "../../../bot/identity/identity.ts";
 import type { NodeInfo } from "../../../executors/fleet/types.ts";
 import type { Counter } from "../../../lib/metrics.ts";
 import type { HttpApp } from "../context.ts";
-import type { RateLimiter } from "../rate-limit.ts";
-import { JOB_COOKIE, SESSION_COOKIE, type StatusAccess } from "./access.ts";
+import type { SharedRateLimiter } from "../rate-limit.ts";
+import { isLinkViewer, JOB_COOKIE, SESSION_COOKIE, type StatusAccess } from "./access.ts";
 import type { Asset } from "./assets.ts";
 import { forbiddenPage, notFoundPage, unauthorizedPage } from "./errors.ts";
 import { fleetContent } from "./fleet-page.ts";
@@ -43,7 +43,7 @@ export interface StatusRouteDeps {
   readonly nodes: (() => Promise<NodeInfo[]>) | undefined;
   readonly options: StatusOptions;
   readonly secret: Buffer;
-  readonly limiter: RateLimiter;
+  readonly limiter: SharedRateLimiter;
   readonly rejected: Counter;
   readonly streams: (delta: number) => void;
   readonly assets: ReadonlyMap<string, Asset>;
@@ -57,7 +57,7 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
   const secure = options.publicUrl?.startsWith("https:") === true;
 
   /** The allowed caller, or the response refusing them. */
-  const gate = (c: Context, jobId?: string): Principal | Response => {
+  const gate = async (c: Context, jobId?: string): Promise<Principal | Response> => {
     const who = access.caller(c, jobId);
     if (!who.ok) {
       rejected.inc({ reason: who.reason });
@@ -70,13 +70,25 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
             : "This page needs a token or a link from the bot.",
       );
     }
+    if (isLinkViewer(who.principal) && who.principal.link.jobId !== jobId) {
+      rejected.inc({ reason: "link_scope" });
+      return forbiddenPage(
+        c,
+        who.principal.id,
+        `This link opens job ${who.principal.link.jobId} only. Sign in to see more.`,
+      );
+    }
     const key =
       who.principal.id === ANONYMOUS_ID ? `anonymous@${who.principal.display}` : who.principal.id;
-    const wait = deps.limiter.take(`ui:${key}`);
-    if (wait > 0) {
+    const decision = await deps.limiter.take(key);
+    if (decision.kind === "limited") {
       rejected.inc({ reason: "rate_limited" });
-      c.header("Retry-After", String(wait));
-      return c.text(`too many requests; retry in ${wait} s`, 429);
+      c.header("Retry-After", String(decision.retryAfterSeconds));
+      return c.text(`too many requests; retry in ${decision.retryAfterSeconds} s`, 429);
+    }
+    if (decision.kind === "unavailable") {
+      rejected.inc({ reason: "rate_limit_unavailable" });
+      return c.text("the request budget cannot be checked; retry shortly", 503);
     }
     c.set("principal", who.principal);
     return who.principal;
@@ -90,16 +102,18 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
   });
 
   /**
-   * Job `id` and the allowed caller, when they may see it: the `job` grant, or their own job;
+   * Job `id` and the allowed caller, when they may see it: the `job` grant, or their own job
+   * (for a job link's viewer: the grant or job of the principal the link was made for);
    * otherwise the response refusing them.
    */
   const visibleJob = async (c: Context, id: string) => {
-    const p = gate(c, id);
+    const p = await gate(c, id);
     if (p instanceof Response) return p;
     const job = JOB_ID_PATTERN.test(id) ? await deps.jobs.get(id) : undefined;
     if (!job) return notFoundPage(c, `No job ${id.slice(0, 40)}; jobs expire after a while.`, p.id);
-    const permitted = access.permit(p, ["job", id]);
-    const own = p.id !== ANONYMOUS_ID && job.principal === p.id;
+    const reader = isLinkViewer(p) ? p.link.issuer : p;
+    const permitted = access.permit(reader, ["job", id]);
+    const own = reader.id !== ANONYMOUS_ID && job.principal === reader.id;
     if (typeof permitted === "string" && !own) return forbiddenPage(c, p.id, permitted);
     return { p, job };
   };
@@ -115,13 +129,13 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
 
     app.get("/ui/", (c) => c.redirect("/ui", 301));
     app.get("/ui", async (c) => {
-      const p = gate(c);
+      const p = await gate(c);
       if (p instanceof Response) return p;
       const cmd = access.permit(p, ["nodes"]);
       if (typeof cmd === "string") return forbiddenPage(c, p.id, cmd);
       const all = deps.nodes ? await deps.nodes() : [];
       const match = { all: false, node_facts: { ...cmd.where } };
-      const nodes = all.filter((n) => matchesNode(match, n.facts));
+      const nodes = selectNodes(match, all);
       const mayEnroll = typeof access.permit(p, ["nodes", "pending"]) !== "string";
       return sendPage(
         c,
@@ -138,7 +152,7 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
     });
 
     app.get("/ui/jobs", async (c) => {
-      const p = gate(c);
+      const p = await gate(c);
       if (p instanceof Response) return p;
       const denied = access.permit(p, ["jobs"]);
       if (typeof denied === "string") return forbiddenPage(c, p.id, denied);

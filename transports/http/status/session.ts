@@ -1,9 +1,9 @@
 /**
  * `POST /ui/login` (form with an API token → a signed session cookie for `/ui`) and
- * `POST /ui/logout`. Sign-in requests the browser marks as coming from another site are
- * refused, and `next` may only point at a status page.
+ * `POST /ui/logout`. `next` may only point at a status page. Cross-origin requests never get
+ * here (the HTTP app's origin check refuses them), and sign-in attempts are limited per
+ * client address (`http.rateLimit.login`, in the HTTP app).
  */
-import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import type { Counter } from "../../../lib/metrics.ts";
 import type { HttpApp } from "../context.ts";
@@ -22,28 +22,12 @@ export interface SessionDeps {
   readonly now: () => number;
 }
 
-/** True when the browser says the request came from another site. */
-function crossSite(c: Context, publicUrl: string | undefined): boolean {
-  const fetchSite = c.req.header("sec-fetch-site");
-  if (fetchSite !== undefined && fetchSite !== "same-origin" && fetchSite !== "none") return true;
-  const origin = c.req.header("origin");
-  const allowed = [
-    new URL(c.req.url).origin,
-    ...(publicUrl === undefined ? [] : [new URL(publicUrl).origin]),
-  ];
-  return origin !== undefined && !allowed.includes(origin);
-}
-
 /** Registers sign in and sign out. */
 export function sessionRoutes(app: HttpApp, deps: SessionDeps): void {
   const { options, rejected } = deps;
   const secure = options.publicUrl?.startsWith("https:") === true;
 
   app.post("/ui/login", async (c) => {
-    if (crossSite(c, options.publicUrl)) {
-      rejected.inc({ reason: "cross_site_login" });
-      return c.text("cross-site sign-in refused", 403);
-    }
     const form = await c.req.parseBody();
     const token = typeof form["token"] === "string" ? form["token"].trim() : "";
     const next =

@@ -25,7 +25,9 @@ export type VoiceVerifyCode =
   /** The application id is not one this endpoint serves. */
   | "E_VOICE_APPLICATION"
   /** The body is not a well-formed request envelope. */
-  | "E_VOICE_REQUEST";
+  | "E_VOICE_REQUEST"
+  /** The request id was already answered within the replay window. */
+  | "E_VOICE_REPLAY";
 
 /** A verification failure with a stable code and a short, body-free reason. */
 export class VoiceVerifyError extends CommodoreError {

@@ -5,7 +5,7 @@
  * {@link Invocation}, and receives {@link BotEvent}s through a sink. Events are structured:
  * each transport formats them for its own medium (IRC lines, JSON, speech).
  */
-import type { FleetProgress, FleetResult, NodeInfo } from "../executors/fleet/types.ts";
+import type { FleetProgress, FleetResult, NodeInfo } from "../executors/fleet/index.ts";
 
 /** Names of the transports a command can come from. */
 export type TransportName = "irc" | "http" | "voice" | "cli";

@@ -3,15 +3,15 @@
  * tests may pass any object with these methods.
  */
 import type { Executor } from "../executors/executor.ts";
-import type { FleetEnrollment } from "../executors/fleet/controller/enrollment-actions.ts";
 import type {
+  FleetEnrollment,
   FactFilter,
   FleetProgress,
   FleetRequest,
   FleetResult,
   NodeInfo,
   TargetRefinement,
-} from "../executors/fleet/types.ts";
+} from "../executors/fleet/index.ts";
 
 /** What the bot needs from the fleet: run requests, list nodes, predict targets, enroll hosts. */
 export interface FleetPort extends Executor<FleetRequest, FleetResult, FleetProgress> {

@@ -9,7 +9,7 @@ import type {
   ProvisionProgress,
   ProvisionRequest,
   ProvisionResult,
-} from "../executors/provision/types.ts";
+} from "../executors/provision/index.ts";
 
 /** What the bot needs from provisioning. */
 export interface ProvisionPort extends Executor<

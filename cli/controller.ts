@@ -10,9 +10,10 @@ import { connectUrl } from "../lib/redis/url.ts";
 import {
   createFleetExecutor,
   type FleetExecutor,
-} from "../executors/fleet/controller/controller.ts";
-import { ENROLLMENT_MODES, type EnrollmentMode } from "../executors/fleet/controller/enrollment.ts";
-import { DEFAULT_REDIS_URL } from "../executors/fleet/options.ts";
+  ENROLLMENT_MODES,
+  type EnrollmentMode,
+  DEFAULT_REDIS_URL,
+} from "../executors/fleet/index.ts";
 import { parseWhere, parseWhereTerm, type WhereClause } from "../bot/commands/where.ts";
 import type { CliIo } from "./command.ts";
 import { InvalidArgumentError, MissingArgumentError } from "./errors.ts";

@@ -42,7 +42,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     return 0;
   }
   if (name === "--version" || name === "-V" || name === "version") {
-    const { COMMODORE_VERSION } = await import("../executors/fleet/version.ts");
+    const { COMMODORE_VERSION } = await import("../lib/version.ts");
     io.stdout(`commodore ${COMMODORE_VERSION}\n`);
     return 0;
   }

@@ -9,9 +9,9 @@ import {
   agentOptionsSchema,
   controllerOptionsSchema,
   requestSignerSchema,
-} from "../executors/fleet/options.ts";
-import { DEFAULT_PREFIX } from "../executors/fleet/protocol/channels.ts";
-import { provisionOptionsSchema } from "../executors/provision/options.ts";
+  DEFAULT_PREFIX,
+} from "../executors/fleet/index.ts";
+import { provisionOptionsSchema } from "../executors/provision/index.ts";
 import { checkTopology, redisTopologyFields } from "../lib/redis/options.ts";
 import { ALLOWED_HOST_ENTRY } from "../transports/http/host-check.ts";
 import {

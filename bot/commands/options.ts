@@ -3,7 +3,7 @@
  * They may appear anywhere among the argument words before `where`; a bare `--` ends option
  * parsing so later words are plain arguments. Unknown `--words` stay arguments.
  */
-import type { HostAmount } from "../../executors/fleet/types.ts";
+import type { HostAmount } from "../../executors/fleet/index.ts";
 import { BadArgumentError } from "./errors.ts";
 import type { CommandSpec, OptionSpec, OptionValues } from "./types.ts";
 

@@ -2,7 +2,7 @@
  * What a command declares about itself, and what it is given when it runs.
  */
 import type { BotSink, CommandResult, Invocation, Principal } from "../contract.ts";
-import type { FactCondition, FactFilter, HostAmount } from "../../executors/fleet/types.ts";
+import type { FactCondition, FactFilter, HostAmount } from "../../executors/fleet/index.ts";
 
 /** How much a command can change the world. */
 export type Risk = "read" | "change" | "dangerous";

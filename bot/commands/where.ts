@@ -8,8 +8,8 @@
  *
  * All terms are AND-ed; a host without the fact matches no term about it.
  */
-import { compileSafeRegex } from "../../executors/fleet/protocol/regex.ts";
-import type { FactCondition, FactFilter, FactOp } from "../../executors/fleet/types.ts";
+import { compileSafeRegex } from "../../executors/fleet/index.ts";
+import type { FactCondition, FactFilter, FactOp } from "../../executors/fleet/index.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { CommandSyntaxError } from "./errors.ts";
 

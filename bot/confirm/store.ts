@@ -13,7 +13,7 @@ import type { RedisClient } from "../../lib/redis/client.ts";
 import type { SealVerifyReason, StateSealer } from "../../lib/seal.ts";
 import type { Principal, TransportName } from "../contract.ts";
 import type { ArgValues, OptionValues, Risk } from "../commands/types.ts";
-import type { FactCondition, FactFilter } from "../../executors/fleet/types.ts";
+import type { FactCondition, FactFilter } from "../../executors/fleet/index.ts";
 
 /** Letters and digits that are hard to confuse when read aloud or typed. */
 const CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";

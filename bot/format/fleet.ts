@@ -2,7 +2,7 @@
  * Transport-neutral text for fleet results: a summary line such as `3/3 hosts ok in 12 ms`
  * and one `host: short` line per host.
  */
-import type { FleetResult, FleetSummary, HostResult } from "../../executors/fleet/types.ts";
+import type { FleetResult, FleetSummary, HostResult } from "../../executors/fleet/index.ts";
 
 /** True when every expected host completed with exit 0. */
 export function fleetOk(summary: FleetSummary): boolean {

@@ -6,7 +6,7 @@ import type {
   ProvisionJob,
   ProvisionProgress,
   ProvisionResult,
-} from "../../executors/provision/types.ts";
+} from "../../executors/provision/index.ts";
 
 /** `queued as prov-3 for web01`, `prov-3 started (attempt 1)`, `prov-3 attempt 1: … retry at …`. */
 export function provisionProgressLine(progress: ProvisionProgress): string {

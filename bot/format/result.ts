@@ -1,7 +1,7 @@
 /**
  * Plain text lines for any command result, for transports without richer formatting.
  */
-import type { NodeInfo } from "../../executors/fleet/types.ts";
+import type { NodeInfo } from "../../executors/fleet/index.ts";
 import type { CommandResult } from "../contract.ts";
 import { fleetLines } from "./fleet.ts";
 

@@ -5,7 +5,7 @@
  * `alice{M}!a@host`. Matching runs on the fleet's linear-time glob (no regex engine, no
  * backtracking), the one matcher Commodore uses for facts, hostnames and masks.
  */
-import { compileGlob, type Glob } from "../../executors/fleet/protocol/glob.ts";
+import { compileGlob, type Glob } from "../../executors/fleet/index.ts";
 
 /** RFC 1459 case mapping: lower case, with `[]\~` folded to `{}|^`. */
 export function ircLower(text: string): string {

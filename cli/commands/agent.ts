@@ -5,12 +5,12 @@
 import { loadConfig } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
-import { createAgent } from "../../executors/fleet/agent/agent.ts";
 import {
+  createAgent,
   DEFAULT_ALLOWED_SIGNERS,
   DEFAULT_HOST_KEY,
   DEFAULT_REDIS_URL,
-} from "../../executors/fleet/options.ts";
+} from "../../executors/fleet/index.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { processLogger } from "../logger.ts";

@@ -8,7 +8,7 @@ import type {
   FleetRequest,
   FleetResult,
   HostResult,
-} from "../../executors/fleet/types.ts";
+} from "../../executors/fleet/index.ts";
 import { parseAmount } from "../../bot/commands/options.ts";
 import { problemCounts } from "../../bot/format/fleet.ts";
 import type { CliCommand, CliIo } from "../command.ts";

@@ -6,8 +6,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { errorMessage } from "../../lib/errors.ts";
-import { generateKey, signerLine } from "../../executors/fleet/keygen.ts";
-import { parsePublicKeyLine } from "../../executors/fleet/protocol/keys.ts";
+import { generateKey, signerLine, parsePublicKeyLine } from "../../executors/fleet/index.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { InvalidArgumentError, MissingArgumentError } from "../errors.ts";

@@ -4,9 +4,8 @@
  * compare out of band); `accept` writes a controller-signed acceptance, `reject` and `revoke`
  * a controller-signed rejection.
  */
-import type { EnrollmentChange, NodeInfo } from "../../executors/fleet/types.ts";
-import { selectNodes } from "../../executors/fleet/agent/matcher.ts";
-import { matchFor } from "../../executors/fleet/controller/controller.ts";
+import type { EnrollmentChange, NodeInfo } from "../../executors/fleet/index.ts";
+import { selectNodes, matchFor } from "../../executors/fleet/index.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import {

@@ -9,16 +9,19 @@
  * bot seals its own Redis state (lib/seal.ts), and the bot drops unsealed knocks that name one.
  */
 import { Redis } from "ioredis";
-import { KeyError, loadPrivateKey } from "../../executors/fleet/protocol/keys.ts";
+import { KeyError, loadPrivateKey } from "../../executors/fleet/index.ts";
 import { redactUrlCredentials, silentLogger } from "../../lib/log.ts";
 import { closeRedis, waitReady } from "../../lib/redis.ts";
 import type { RedisClient } from "../../lib/redis/client.ts";
 import { StateSealer } from "../../lib/seal.ts";
 import { connectUrl, parseTopologyUrl } from "../../lib/redis/url.ts";
-import { pushKnock } from "../../executors/provision/knocks.ts";
-import { normalizeAddress } from "../../executors/provision/net.ts";
-import { DEFAULT_REDIS_PREFIX, HASH_TAGGED_PREFIX } from "../../executors/provision/options.ts";
-import { checkPlaybookName } from "../../executors/provision/playbooks.ts";
+import {
+  pushKnock,
+  normalizeAddress,
+  DEFAULT_REDIS_PREFIX,
+  HASH_TAGGED_PREFIX,
+  checkPlaybookName,
+} from "../../executors/provision/index.ts";
 import type { CliCommand } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import {

@@ -2,10 +2,10 @@
  * `commodore redis-acl`: prints the Redis ACL file (for redis.conf's `aclfile`) that gives the
  * bot and the agents separate, least-privilege users and switches `default` off; with
  * --password-dir it generates the passwords (kept when present) and writes their hashes into
- * the file. See bot/runtime/redis-acl.ts and docs/scaling.md, "Redis credentials".
+ * the file. See app/redis-acl.ts and docs/scaling.md, "Redis credentials".
  */
-import { DEFAULT_PREFIX } from "../../executors/fleet/protocol/channels.ts";
-import { DEFAULT_REDIS_PREFIX } from "../../executors/provision/options.ts";
+import { DEFAULT_PREFIX } from "../../executors/fleet/index.ts";
+import { DEFAULT_REDIS_PREFIX } from "../../executors/provision/index.ts";
 import {
   ACL_KEY_PREFIX,
   ACL_PREFIX,
@@ -15,7 +15,7 @@ import {
   passwordSha256,
   redisAcl,
   type AclRole,
-} from "../../bot/runtime/redis-acl.ts";
+} from "../../app/redis-acl.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { InvalidArgumentError } from "../errors.ts";

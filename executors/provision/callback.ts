@@ -1,14 +1,12 @@
 /**
- * AWX-style provisioning callback: `POST /provision/callback[/<playbook>]` with
- * `host_config_key` (form or JSON). The caller's address must match exactly one registered
- * host; the run is queued like any other trigger and the reply carries the job id.
+ * AWX-style provisioning callback, without HTTP: a caller presents `host_config_key` for a
+ * playbook (and optional extra vars); its address must match exactly one registered host; the
+ * run is queued like any other trigger. The HTTP transport
+ * (transports/http/routes/provision-callback.ts) turns requests into {@link CallbackRequest}s
+ * and outcomes into AWX's answers.
  */
-import type { Context } from "hono";
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { CommodoreError, errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
-import { MetricsRegistry } from "../../lib/metrics.ts";
 import { createCallbackKeys } from "./callback-keys.ts";
 import { RunAlreadyPendingError } from "./errors.ts";
 import { checkExtraVars } from "./extra-vars.ts";
@@ -19,8 +17,39 @@ import type { ProvisionOptions } from "./options.ts";
 import type { ProvisionQueue } from "./queue/queue.ts";
 import type { ExtraVars } from "./types.ts";
 
-/** Largest accepted request body. */
-export const MAX_CALLBACK_BODY_BYTES = 16 * 1024;
+/** One callback as its transport read it. */
+export interface CallbackRequest {
+  readonly key: string;
+  /** From the route or the body; default: the only configured callback playbook. */
+  readonly playbook: string | undefined;
+  readonly extraVars: unknown;
+  /** The socket peer's address. */
+  readonly peer: string | undefined;
+  /** `X-Forwarded-For`, believed only from `callback.trustedProxies`. */
+  readonly forwardedFor: string | undefined;
+}
+
+/** How a callback ended. */
+export type CallbackOutcome =
+  | {
+      readonly result: "queued";
+      readonly jobId: string;
+      readonly host: string;
+      readonly playbook: string;
+    }
+  | {
+      readonly result:
+        | "no_playbook"
+        | "bad_key"
+        | "extra_vars"
+        | "multiple"
+        | "no_match"
+        | "pending"
+        | "error"
+        | "unavailable";
+      /** Why, for the caller (AWX's wording where it has one). */
+      readonly detail: string;
+    };
 
 /** AWX's wording, which existing callback scripts look for. */
 export const CALLBACK_MESSAGES = {
@@ -30,86 +59,45 @@ export const CALLBACK_MESSAGES = {
   badKey: "Invalid host_config_key.",
 } as const;
 
-/** What the callback routes need. */
+/** What the callback needs. */
 export interface CallbackDeps {
   readonly options: Pick<ProvisionOptions, "callback" | "extraVarsAllowList">;
   readonly queue: Pick<ProvisionQueue, "enqueue">;
   readonly directory: HostDirectory;
-  /** The socket peer address (for @hono/node-server: `c.env.incoming.socket.remoteAddress`). */
-  readonly remoteAddress: (c: Context) => string | undefined;
   readonly logger: Logger;
-  readonly metrics?: MetricsRegistry;
   readonly env?: NodeJS.ProcessEnv;
 }
 
-interface CallbackBody {
-  readonly key: string;
-  readonly playbook: string | undefined;
-  readonly extraVars: unknown;
-}
+/** Handles callbacks. */
+export type ProvisionCallback = (request: CallbackRequest) => Promise<CallbackOutcome>;
 
-async function readBody(c: Context): Promise<CallbackBody | undefined> {
-  const type = c.req.header("content-type") ?? "";
-  let raw: Record<string, unknown>;
-  if (type.includes("application/json")) {
-    const parsed: unknown = await c.req.json().catch(() => undefined);
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
-    raw = parsed as Record<string, unknown>;
-  } else {
-    raw = await c.req.parseBody().catch(() => ({}));
-  }
-  const key = raw["host_config_key"];
-  const playbook = raw["playbook"];
-  if (typeof key !== "string") return undefined;
-  return {
-    key,
-    playbook: typeof playbook === "string" ? playbook : undefined,
-    extraVars: raw["extra_vars"],
-  };
-}
-
-/** Creates the hono sub-app to mount at `/provision/callback`. */
-export function createProvisionCallbackRoutes(deps: CallbackDeps): Hono {
+/** Creates the callback handler. */
+export function createProvisionCallback(deps: CallbackDeps): ProvisionCallback {
   const log = deps.logger.child({ component: "provision-callback" });
   const keys = createCallbackKeys(deps.options.callback, deps.env ?? process.env, log);
   const proxies = networkSet(deps.options.callback.trustedProxies);
-  const counter = (deps.metrics ?? new MetricsRegistry()).counter(
-    "commodore_provision_callbacks_total",
-    "Provisioning callbacks, by result",
-  );
-  const reply = (c: Context, status: 201 | 400 | 403 | 500 | 503, body: object, result: string) => {
-    counter.inc({ result });
-    return c.json(body, status);
-  };
-
-  const handle = async (c: Context) => {
-    const body = await readBody(c);
-    if (!body) return reply(c, 400, { msg: "host_config_key is required." }, "malformed");
-    const playbook =
-      c.req.param("playbook") ??
-      body.playbook ??
-      (keys.playbooks.length === 1 ? keys.playbooks[0] : undefined);
-    if (playbook === undefined) {
-      return reply(c, 400, { msg: "playbook is required (path or body)." }, "malformed");
-    }
-    if (!keys.verify(playbook, body.key)) {
-      log.warn("provision callback with a bad key", { playbook, peer: deps.remoteAddress(c) });
-      return reply(c, 403, { detail: CALLBACK_MESSAGES.badKey }, "bad_key");
+  return async (req) => {
+    const playbook = req.playbook ?? (keys.playbooks.length === 1 ? keys.playbooks[0] : undefined);
+    if (playbook === undefined)
+      return { result: "no_playbook", detail: "playbook is required (path or body)." };
+    if (!keys.verify(playbook, req.key)) {
+      log.warn("provision callback with a bad key", { playbook, peer: req.peer });
+      return { result: "bad_key", detail: CALLBACK_MESSAGES.badKey };
     }
     let extraVars: ExtraVars;
     try {
-      extraVars = checkExtraVars(body.extraVars, deps.options.extraVarsAllowList);
+      extraVars = checkExtraVars(req.extraVars, deps.options.extraVarsAllowList);
     } catch (err) {
-      return reply(c, 400, { msg: errorMessage(err) }, "extra_vars");
+      return { result: "extra_vars", detail: errorMessage(err) };
     }
-    const address = clientAddress(deps.remoteAddress(c), c.req.header("x-forwarded-for"), proxies);
+    const address = clientAddress(req.peer, req.forwardedFor, proxies);
     const matches =
       address === undefined ? [] : hostsWithAddress(await deps.directory.list(), address);
-    if (matches.length > 1) return reply(c, 400, { msg: CALLBACK_MESSAGES.multiple }, "multiple");
+    if (matches.length > 1) return { result: "multiple", detail: CALLBACK_MESSAGES.multiple };
     const host = matches[0];
     if (!host || address === undefined) {
       log.info("provision callback from an unknown address", { address, playbook });
-      return reply(c, 400, { msg: CALLBACK_MESSAGES.noMatch }, "no_match");
+      return { result: "no_match", detail: CALLBACK_MESSAGES.noMatch };
     }
     try {
       const { jobId } = await deps.queue.enqueue({
@@ -122,28 +110,14 @@ export function createProvisionCallbackRoutes(deps: CallbackDeps): Hono {
         ...(Object.keys(extraVars).length > 0 ? { extraVars } : {}),
       });
       log.info("provision callback queued", { jobId, host: host.hostname, address, playbook });
-      return reply(c, 201, { id: jobId, job: jobId, host: host.hostname, playbook }, "queued");
+      return { result: "queued", jobId, host: host.hostname, playbook };
     } catch (err) {
-      if (err instanceof RunAlreadyPendingError) {
-        return reply(c, 400, { msg: CALLBACK_MESSAGES.pending }, "pending");
-      }
-      log.error("provision callback could not queue", { playbook, error: errorMessage(err) });
-      if (err instanceof CommodoreError) {
-        return reply(c, 500, { msg: "Provisioning could not queue this request." }, "error");
-      }
-      return reply(c, 503, { msg: "Provisioning queue unavailable, retry later." }, "unavailable");
+      if (err instanceof RunAlreadyPendingError)
+        return { result: "pending", detail: CALLBACK_MESSAGES.pending };
+      log.error("provision callback could not queue", { playbook, error: err });
+      return err instanceof CommodoreError
+        ? { result: "error", detail: "Provisioning could not queue this request." }
+        : { result: "unavailable", detail: "Provisioning queue unavailable, retry later." };
     }
   };
-
-  const app = new Hono();
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_CALLBACK_BODY_BYTES,
-      onError: (c) => c.json({ msg: "Request body too large." }, 413),
-    }),
-  );
-  app.post("/", handle);
-  app.post("/:playbook", handle);
-  return app;
 }

@@ -5,7 +5,7 @@
  * `addresses` fact (comma-separated, as the facts provider publishes it), an SSH port from an
  * optional `ssh_port` fact.
  */
-import type { NodeInfo } from "../fleet/types.ts";
+import type { NodeInfo } from "../fleet/index.ts";
 import type { HostDirectory, KnownHost } from "./hosts.ts";
 import { normalizeAddress } from "./net.ts";
 

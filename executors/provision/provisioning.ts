@@ -1,15 +1,15 @@
 /**
  * Composition of the provisioning executor: one queue fed by four triggers (command, HTTP
  * callback, first boot, knock), one runner. The bot wires its Redis connection, host
- * directory (the fleet registry), notifier (IRC notices) and HTTP server to this.
+ * directory (the fleet registry) and notifier (IRC notices) to this, and serves the callback
+ * over HTTP (transports/http/routes/provision-callback.ts).
  */
-import type { Context, Hono } from "hono";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
 import type { RedisClient } from "../../lib/redis/client.ts";
 import type { StateSealer } from "../../lib/seal.ts";
 import type { Executor } from "../executor.ts";
-import { createProvisionCallbackRoutes } from "./callback.ts";
+import { createProvisionCallback, type ProvisionCallback } from "./callback.ts";
 import { createProvisionExecutor } from "./executor.ts";
 import { createFirstBootTrigger, type FirstBootResult, type Registration } from "./first-boot.ts";
 import type { HostDirectory } from "./hosts.ts";
@@ -44,8 +44,8 @@ export interface Provisioning {
   readonly executor: Executor<ProvisionRequest, ProvisionResult, ProvisionProgress>;
   /** Call with every signature-verified agent registration. */
   readonly firstBoot: (registration: Registration) => Promise<FirstBootResult>;
-  /** The hono app to mount at `/provision/callback`. */
-  callbackRoutes(remoteAddress: (c: Context) => string | undefined): Hono;
+  /** Handles AWX-style callbacks (the HTTP transport serves them at `/provision/callback`). */
+  readonly callback: ProvisionCallback;
   /** Recovers interrupted runs and starts workers and the knock consumer. */
   start(): Promise<void>;
   /** Stops the consumer and workers, handing in-flight runs back to the queue. */
@@ -95,16 +95,13 @@ export function createProvisioning(deps: ProvisioningDeps): Provisioning {
     queue,
     executor,
     firstBoot: createFirstBootTrigger({ redis, prefix, queue, defaults, logger }),
-    callbackRoutes: (remoteAddress) =>
-      createProvisionCallbackRoutes({
-        options,
-        queue,
-        directory,
-        remoteAddress,
-        logger,
-        ...(deps.metrics ? { metrics: deps.metrics } : {}),
-        ...(deps.env ? { env: deps.env } : {}),
-      }),
+    callback: createProvisionCallback({
+      options,
+      queue,
+      directory,
+      logger,
+      ...(deps.env ? { env: deps.env } : {}),
+    }),
     async start() {
       await queue.start();
       await knocks.start();

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { noticeRelay, type NoticeSink } from "../../bot/runtime/irc-notices.ts";
+import { noticeRelay, type NoticeSink } from "../../app/irc-notices.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
 import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadConfig } from "../../config/load.ts";
 import { configSchema } from "../../config/schema.ts";
-import { jobLinks, publicBaseUrl } from "../../bot/runtime/job-links.ts";
+import { jobLinks, publicBaseUrl } from "../../app/job-links.ts";
 import { configLoader, problems, uncomment } from "./helpers.ts";
 
 const load = configLoader("commodore-config-transports-");

@@ -10,8 +10,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { signerLine } from "../../executors/fleet/keygen.ts";
-import { REGISTRATION_NAMESPACE } from "../../executors/fleet/protocol/channels.ts";
-import { ENROLLMENT_NAMESPACE } from "../../executors/fleet/protocol/channels.ts";
+import {
+  REGISTRATION_NAMESPACE,
+  ENROLLMENT_NAMESPACE,
+} from "../../executors/fleet/protocol/channels.ts";
 import { PROTOCOL_VERSION } from "../../executors/fleet/protocol/messages.ts";
 import { sleepProvider, startFleet, type TestFleet } from "../harness/agents.ts";
 import { makeKey, type TestKey } from "../harness/ssh-keys.ts";

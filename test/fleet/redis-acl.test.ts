@@ -1,5 +1,5 @@
 /**
- * Role-separated Redis credentials (bot/runtime/redis-acl.ts) against real redis-servers: the shipped
+ * Role-separated Redis credentials (app/redis-acl.ts) against real redis-servers: the shipped
  * example is the generator's output; with the agent credential a real agent registers and
  * answers a real controller (single server, Cluster, Sentinel with failover) without a single
  * refused command, and is refused every other key, channel and command; the bot credential
@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { main } from "../../cli/main.ts";
-import { startServices } from "../../bot/runtime/services.ts";
-import { CREDENTIALS_DIR } from "../../bot/runtime/redis-server.ts";
+import { startServices } from "../../app/services.ts";
+import { CREDENTIALS_DIR } from "../../app/redis-server.ts";
 import { embeddedRawConfig } from "../../config/embedded.ts";
 import { configSchema } from "../../config/schema.ts";
 import { createAgent, type Agent } from "../../executors/fleet/agent/agent.ts";
@@ -39,7 +39,7 @@ import {
   ensurePasswordFile,
   passwordSha256,
   redisAcl,
-} from "../../bot/runtime/redis-acl.ts";
+} from "../../app/redis-acl.ts";
 import { parseUnixUrl } from "../../lib/redis.ts";
 import { RedisLease, leaseKeys } from "../../lib/redis/lease.ts";
 import { waitFor } from "../harness/ports.ts";

@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import type { Redis } from "ioredis";
 import type { BotEvent } from "../../bot/contract.ts";
 import { hashToken } from "../../bot/identity/identity.ts";
-import { startServices, type Services } from "../../bot/runtime/services.ts";
+import { startServices, type Services } from "../../app/services.ts";
 import { configSchema } from "../../config/schema.ts";
 import type { FleetExecutor } from "../../executors/fleet/controller/controller.ts";
 import { loadRequestIdentities } from "../../executors/fleet/controller/security.ts";

@@ -4,7 +4,7 @@
  * handler answers every command with `pong from <replica id>`, so a test sees who answered.
  */
 import type { CommandHandler } from "../../bot/contract.ts";
-import { leaderTransport, type LeaderTransport } from "../../bot/runtime/leader-transport.ts";
+import { leaderTransport, type LeaderTransport } from "../../app/leader-transport.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { closeRedis, connectRedis } from "../../lib/redis.ts";
 import { IrcTransport } from "../../transports/irc/irc-transport.ts";

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServices, type Services } from "../../bot/runtime/services.ts";
+import { startServices, type Services } from "../../app/services.ts";
 import { configSchema } from "../../config/schema.ts";
 import { createAgent, type Agent } from "../../executors/fleet/agent/agent.ts";
 import { silentLogger } from "../../lib/log.ts";

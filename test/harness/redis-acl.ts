@@ -1,5 +1,5 @@
 /**
- * Real redis-servers running Commodore's ACL (bot/runtime/redis-acl.ts) for tests: fresh random
+ * Real redis-servers running Commodore's ACL (app/redis-acl.ts) for tests: fresh random
  * passwords, the generated users (replica and Sentinel users included) plus one test
  * administrator that sets servers up and reads `ACL LOG`, and helpers to log in as any of them.
  * `startAclSentinel` runs a primary, a replica and one Sentinel configured as
@@ -16,7 +16,7 @@ import {
   REPLICA_USER,
   SENTINEL_USER,
   type AclRole,
-} from "../../bot/runtime/redis-acl.ts";
+} from "../../app/redis-acl.ts";
 import { freePort, waitFor } from "./ports.ts";
 import { dataNodeArgs, spawnRedis, type RedisProc } from "./redis-proc.ts";
 import { startRedis, type TestRedis } from "./redis-server.ts";

@@ -4,7 +4,7 @@
  */
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
-import { answersPing } from "../../bot/runtime/redis-server.ts";
+import { answersPing } from "../../app/redis-server.ts";
 import { waitFor } from "./ports.ts";
 import { spawnTracked, stopChild } from "./process.ts";
 

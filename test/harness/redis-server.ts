@@ -3,7 +3,7 @@
  * Nothing is persisted; the process is killed when the test calls `stop()` or exits.
  */
 import type { ChildProcess } from "node:child_process";
-import { answersPing } from "../../bot/runtime/redis-server.ts";
+import { answersPing } from "../../app/redis-server.ts";
 import { freePort, waitFor } from "./ports.ts";
 import { restartable, spawnTracked } from "./process.ts";
 import { dataNodeArgs } from "./redis-proc.ts";

@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import { hashToken } from "../../bot/identity/identity.ts";
-import { createProvisionCallbackRoutes } from "../../executors/provision/callback.ts";
+import { createProvisionCallback } from "../../executors/provision/callback.ts";
+import { createProvisionCallbackRoutes } from "../../transports/http/routes/provision-callback.ts";
 import { createStaticHostDirectory } from "../../executors/provision/hosts.ts";
 import { parseProvisionOptions } from "../../executors/provision/options.ts";
 import { silentLogger } from "../../lib/log.ts";
@@ -20,7 +21,7 @@ import { connectUrl } from "../../lib/redis/url.ts";
 import type { HttpApp } from "../../transports/http/context.ts";
 import { rateWindow, SharedRateLimiter } from "../../transports/http/rate-limit.ts";
 import { redisReplayCache } from "../../transports/voice/replay.ts";
-import { BOT_USER } from "../../bot/runtime/redis-acl.ts";
+import { BOT_USER } from "../../app/redis-acl.ts";
 import { waitFor } from "../harness/ports.ts";
 import { aclDenials, startAclRedis, type AclRedis } from "../harness/redis-acl.ts";
 import { startCluster, type TestCluster } from "../harness/redis-cluster.ts";
@@ -45,7 +46,7 @@ const FORM = { "content-type": "application/x-www-form-urlencoded" };
 function callbackRoute(): { mount: (app: HttpApp) => void; queued: string[] } {
   const dirs = makeDirs();
   const queued: string[] = [];
-  const routes = createProvisionCallbackRoutes({
+  const callback = createProvisionCallback({
     options: parseProvisionOptions({
       playbookDir: dirs.playbooks,
       logDir: dirs.logs,
@@ -73,9 +74,9 @@ function callbackRoute(): { mount: (app: HttpApp) => void; queued: string[] } {
         facts: {},
       })),
     ),
-    remoteAddress: nodeRemoteAddress,
     logger: silentLogger,
   });
+  const routes = createProvisionCallbackRoutes({ callback, remoteAddress: nodeRemoteAddress });
   return { mount: (app) => app.route("/provision/callback", routes), queued };
 }
 

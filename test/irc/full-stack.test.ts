@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { hashToken } from "../../bot/identity/identity.ts";
-import { startServices, type Services } from "../../bot/runtime/services.ts";
+import { startServices, type Services } from "../../app/services.ts";
 import { configSchema } from "../../config/schema.ts";
 import { createLogger } from "../../lib/log.ts";
 import { startFleet, type TestFleet } from "../harness/agents.ts";

@@ -10,7 +10,7 @@ import { ERROR_CODES, httpStatusOf, isErrorCode } from "../../lib/error-codes.ts
 import { statusForCode } from "../../transports/http/errors.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
-const SOURCE_DIRS = ["bot", "cli", "config", "executors", "lib", "transports"];
+const SOURCE_DIRS = ["app", "bot", "cli", "config", "executors", "lib", "transports"];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

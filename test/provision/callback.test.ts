@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import { silentLogger } from "../../lib/log.ts";
-import { createProvisionCallbackRoutes } from "../../executors/provision/callback.ts";
+import { createProvisionCallback } from "../../executors/provision/callback.ts";
+import { createProvisionCallbackRoutes } from "../../transports/http/routes/provision-callback.ts";
 import { createStaticHostDirectory, type KnownHost } from "../../executors/provision/hosts.ts";
 import { parseProvisionOptions } from "../../executors/provision/options.ts";
 import { ProvisionQueue } from "../../executors/provision/queue/queue.ts";
@@ -67,12 +68,14 @@ before(async () => {
     validate: createSpecValidator(options),
   });
   const routes = createProvisionCallbackRoutes({
-    options,
-    queue,
-    directory: createStaticHostDirectory(hosts),
+    callback: createProvisionCallback({
+      options,
+      queue,
+      directory: createStaticHostDirectory(hosts),
+      logger: silentLogger,
+      env: { DB_CALLBACK_KEY: DB_KEY },
+    }),
     remoteAddress: nodeRemoteAddress,
-    logger: silentLogger,
-    env: { DB_CALLBACK_KEY: DB_KEY },
   });
   ({ url, close } = await serveCallback(routes));
 });

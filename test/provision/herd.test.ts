@@ -1,3 +1,4 @@
+import { createProvisionCallbackRoutes } from "../../transports/http/routes/provision-callback.ts";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -131,7 +132,12 @@ describe("a herd of callbacks against a real sshd with real ansible", () => {
       const noticesA: string[] = [];
       const a = instance(noticesA);
       await a.provisioning.start();
-      const { url, close } = await serveCallback(a.provisioning.callbackRoutes(nodeRemoteAddress));
+      const { url, close } = await serveCallback(
+        createProvisionCallbackRoutes({
+          callback: a.provisioning.callback,
+          remoteAddress: nodeRemoteAddress,
+        }),
+      );
       const body = JSON.stringify({
         host_config_key: KEY,
         playbook: "events",

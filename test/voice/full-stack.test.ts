@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServices, type Services } from "../../bot/runtime/services.ts";
+import { startServices, type Services } from "../../app/services.ts";
 import { configSchema } from "../../config/schema.ts";
 import type { Provider } from "../../executors/fleet/providers/provider.ts";
 import { silentLogger } from "../../lib/log.ts";

@@ -3,7 +3,7 @@
  * the aggregate, and a card with a line per host or item.
  */
 import type { CommandResult } from "../../bot/contract.ts";
-import type { FleetResult, HostResult } from "../../executors/fleet/types.ts";
+import type { FleetResult, HostResult } from "../../executors/fleet/index.ts";
 
 /** What to say and what to show. */
 export interface Spoken {

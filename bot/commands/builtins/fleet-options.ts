@@ -8,7 +8,7 @@ import type {
   FleetRequest,
   HostAmount,
   TargetRefinement,
-} from "../../../executors/fleet/types.ts";
+} from "../../../executors/fleet/index.ts";
 import { BadArgumentError } from "../errors.ts";
 import type { OptionSpec, ParsedCommand } from "../types.ts";
 

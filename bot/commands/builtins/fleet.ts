@@ -8,7 +8,7 @@
  */
 import { CommodoreError } from "../../../lib/errors.ts";
 import type { MetricsRegistry } from "../../../lib/metrics.ts";
-import { limitHosts } from "../../../executors/fleet/controller/rollout.ts";
+import { limitHosts } from "../../../executors/fleet/index.ts";
 import type { FleetPort } from "../../fleet-port.ts";
 import { fleetOk } from "../../format/fleet.ts";
 import type { CommandSpec, ParsedCommand, Risk, RunContext, RunOutcome } from "../types.ts";

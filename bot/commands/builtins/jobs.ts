@@ -1,5 +1,5 @@
 /** `jobs [n]` and `job <id>`: recent jobs and one job's state, events and result. */
-import { JOB_ID } from "../../../executors/provision/queue/keys.ts";
+import { JOB_ID } from "../../../executors/provision/index.ts";
 import { NotFoundError } from "../errors.ts";
 import { provisionJobLines } from "../../format/provision.ts";
 import type { JobRecord, JobStore } from "../../jobs/types.ts";

@@ -8,8 +8,8 @@
  * recorded in the controller-signed enrollment record.
  */
 import { CommodoreError } from "../../../lib/errors.ts";
-import { selectNodes } from "../../../executors/fleet/agent/matcher.ts";
-import type { EnrollmentChange } from "../../../executors/fleet/types.ts";
+import { selectNodes } from "../../../executors/fleet/index.ts";
+import type { EnrollmentChange } from "../../../executors/fleet/index.ts";
 import type { FleetPort } from "../../fleet-port.ts";
 import { requireFleet } from "./fleet.ts";
 import {

@@ -24,7 +24,7 @@ import { actionProviders } from "../providers/actions.ts";
 import { collectFacts, type Facts } from "../providers/facts.ts";
 import { providerRegistry } from "../providers/index.ts";
 import type { ProviderOutput, ProviderRegistry } from "../providers/provider.ts";
-import { COMMODORE_VERSION } from "../version.ts";
+import { COMMODORE_VERSION } from "../../../lib/version.ts";
 import { admitRequest } from "./admission.ts";
 import { authorize } from "./authorization.ts";
 import { matchesNode } from "./matcher.ts";

@@ -3,7 +3,7 @@
  * version; nodes whose last heartbeat is older than the stale threshold are flagged. Hosts whose
  * keys are pending or rejected are listed apart, for callers who may run `nodes pending`.
  */
-import type { NodeInfo } from "../../../executors/fleet/types.ts";
+import type { NodeInfo } from "../../../executors/fleet/index.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { filterControls, sortableTable } from "./table.ts";
 import { ago } from "./time.ts";

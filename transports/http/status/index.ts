@@ -10,7 +10,7 @@ import type { CommandRegistry } from "../../../bot/commands/registry.ts";
 import type { Identity } from "../../../bot/identity/identity.ts";
 import type { JobStore } from "../../../bot/jobs/types.ts";
 import type { Policy } from "../../../bot/permissions/policy.ts";
-import type { NodeInfo } from "../../../executors/fleet/types.ts";
+import type { NodeInfo } from "../../../executors/fleet/index.ts";
 import type { Logger } from "../../../lib/log.ts";
 import type { MetricsRegistry } from "../../../lib/metrics.ts";
 import type { HttpApp } from "../context.ts";

@@ -4,7 +4,7 @@
  */
 import { resultLines } from "../../../bot/format/result.ts";
 import type { JobEvent, JobRecord } from "../../../bot/jobs/types.ts";
-import type { FleetResult } from "../../../executors/fleet/types.ts";
+import type { FleetResult } from "../../../executors/fleet/index.ts";
 
 /** A job as the page draws it. */
 export interface JobView {

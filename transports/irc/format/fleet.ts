@@ -2,7 +2,7 @@
  * Formats a finished fleet request for IRC: one line per host (identical results collapsed
  * into ranges) and a summary line.
  */
-import type { FleetResult, HostResult } from "../../../executors/fleet/types.ts";
+import type { FleetResult, HostResult } from "../../../executors/fleet/index.ts";
 import { problemCounts } from "../../../bot/format/fleet.ts";
 import { collapseRuns, naturalCompare } from "./hostnames.ts";
 

@@ -6,7 +6,7 @@
  * and in between the caller's timer asks {@link ProgressTracker.tick} for at most one update
  * per interval, and only when a count changed.
  */
-import type { FleetProgress } from "../../../executors/fleet/types.ts";
+import type { FleetProgress } from "../../../executors/fleet/index.ts";
 
 function hosts(n: number): string {
   return `${n} host${n === 1 ? "" : "s"}`;

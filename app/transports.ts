@@ -4,20 +4,20 @@
  * Identity comes from the bot's {@link Identity}; voice risk from {@link Bot.assessRisk}, the
  * same classification the bot's authorize step applies.
  */
-import type { Config } from "../../config/schema.ts";
-import type { Logger } from "../../lib/log.ts";
-import type { MetricsRegistry } from "../../lib/metrics.ts";
-import type { RedisClient } from "../../lib/redis/client.ts";
-import type { HttpApp } from "../../transports/http/context.ts";
-import type { IrcUser } from "../../transports/irc/identity.ts";
-import { IrcTransport } from "../../transports/irc/irc-transport.ts";
-import type { IrcOptions } from "../../transports/irc/options.ts";
-import { redisReplayCache } from "../../transports/voice/replay.ts";
-import { createAlexaRoutes, type AlexaRoutesDeps } from "../../transports/voice/routes.ts";
-import type { BotBundle } from "../create.ts";
-import type { Principal } from "../contract.ts";
-import { jobReadCheck } from "../commands/job-access.ts";
-import type { Identity } from "../identity/identity.ts";
+import type { Config } from "../config/schema.ts";
+import type { Logger } from "../lib/log.ts";
+import type { MetricsRegistry } from "../lib/metrics.ts";
+import type { RedisClient } from "../lib/redis/client.ts";
+import type { HttpApp } from "../transports/http/context.ts";
+import type { IrcUser } from "../transports/irc/identity.ts";
+import { IrcTransport } from "../transports/irc/irc-transport.ts";
+import type { IrcOptions } from "../transports/irc/options.ts";
+import { redisReplayCache } from "../transports/voice/replay.ts";
+import { createAlexaRoutes, type AlexaRoutesDeps } from "../transports/voice/routes.ts";
+import type { BotBundle } from "../bot/create.ts";
+import type { Principal } from "../bot/contract.ts";
+import { jobReadCheck } from "../bot/commands/job-access.ts";
+import type { Identity } from "../bot/identity/identity.ts";
 import type { JobLink } from "./job-links.ts";
 
 /** Where the voice webhook is mounted on the HTTP app. */

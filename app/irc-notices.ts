@@ -6,10 +6,10 @@
  * others ignore it. A notice is therefore sent once, whichever replica ran the job; while no
  * replica holds the lease (a takeover in progress) notices are lost, not queued.
  */
-import type { Notifier } from "../../executors/provision/notifier.ts";
-import type { Logger } from "../../lib/log.ts";
-import type { MetricsRegistry } from "../../lib/metrics.ts";
-import type { PubSubBus } from "../../lib/redis/bus.ts";
+import type { Notifier } from "../executors/provision/index.ts";
+import type { Logger } from "../lib/log.ts";
+import type { MetricsRegistry } from "../lib/metrics.ts";
+import type { PubSubBus } from "../lib/redis/bus.ts";
 
 /** Longest notice line accepted from the channel; longer messages are dropped as malformed. */
 export const MAX_NOTICE_CHARS = 2_000;

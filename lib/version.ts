@@ -1,7 +1,7 @@
 /**
  * The Commodore version agents publish in their registration and `commodore --version` prints:
  * the `version` of the package.json of the nearest enclosing `commodore` package, which is
- * two folders up from the sources and three from the compiled `dist/`.
+ * one folder up from the sources and two from the compiled `dist/`.
  */
 import { readFileSync } from "node:fs";
 

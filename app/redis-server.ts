@@ -4,7 +4,7 @@
  * another user), with its data there too. Used by `commodore start` when no Redis URL is
  * configured; its URLs are `unix://user:password@/…/redis.sock`.
  *
- * It runs with the role-separated ACL of bot/runtime/redis-acl.ts: `default` is off, the bot connects
+ * It runs with the role-separated ACL of app/redis-acl.ts: `default` is off, the bot connects
  * as `commodore-bot` and agents as `commodore-agent`, with passwords generated once into
  * `<dataDir>/credentials/{bot,agent}.password` (mode 0600) and kept across restarts. The ACL
  * file (`<dataDir>/users.acl`, hashes only) is written afresh on every start, so it follows
@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, join, resolve as resolvePath } from "node:path";
 import { Redis } from "ioredis";
-import { CommodoreError } from "../../lib/errors.ts";
+import { CommodoreError } from "../lib/errors.ts";
 import {
   AGENT_USER,
   BOT_USER,

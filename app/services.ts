@@ -7,26 +7,27 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ConnectionOptions } from "node:tls";
-import { createAgent, type Agent } from "../../executors/fleet/agent/agent.ts";
 import {
+  createAgent,
+  type Agent,
   createFleetExecutor,
   type FleetExecutor,
-} from "../../executors/fleet/controller/controller.ts";
-import { loadRequestIdentities } from "../../executors/fleet/controller/security.ts";
-import { ensureKeys } from "../../executors/fleet/keygen.ts";
-import { loadPrivateKey } from "../../executors/fleet/protocol/keys.ts";
-import { OptionsError } from "../../lib/errors.ts";
-import { redactUrlCredentials, type Logger } from "../../lib/log.ts";
-import { MetricsRegistry } from "../../lib/metrics.ts";
-import { closeRedis, waitReady } from "../../lib/redis.ts";
-import { createBus } from "../../lib/redis/bus.ts";
-import { StateSealer } from "../../lib/seal.ts";
-import { connectClient, describeTopology } from "../../lib/redis/topology.ts";
-import { parseListen, type Config } from "../../config/schema.ts";
-import { createStatus, type JobLink } from "../../transports/http/status/index.ts";
-import { HttpTransport } from "../../transports/http/transport.ts";
-import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
-import { createBot, type BotBundle } from "../create.ts";
+  loadRequestIdentities,
+  ensureKeys,
+  loadPrivateKey,
+} from "../executors/fleet/index.ts";
+import { OptionsError } from "../lib/errors.ts";
+import { redactUrlCredentials, type Logger } from "../lib/log.ts";
+import { MetricsRegistry } from "../lib/metrics.ts";
+import { closeRedis, waitReady } from "../lib/redis.ts";
+import { createBus } from "../lib/redis/bus.ts";
+import { StateSealer } from "../lib/seal.ts";
+import { connectClient, describeTopology } from "../lib/redis/topology.ts";
+import { parseListen, type Config } from "../config/schema.ts";
+import { createStatus, type JobLink } from "../transports/http/status/index.ts";
+import { HttpTransport } from "../transports/http/transport.ts";
+import type { IrcTransport } from "../transports/irc/irc-transport.ts";
+import { createBot, type BotBundle } from "../bot/create.ts";
 import { jobLinks, publicBaseUrl } from "./job-links.ts";
 import { leaderTransport, type LeaderTransport } from "./leader-transport.ts";
 import { createRuntimeProvisioning } from "./provisioning.ts";

@@ -8,13 +8,13 @@
  * term is ever sent later. The moment the lease is lost (taken over, not renewed in time,
  * released) the transport is stopped, which pauses its send queue at once.
  */
-import { errorMessage } from "../../lib/errors.ts";
-import type { Logger } from "../../lib/log.ts";
-import type { MetricsRegistry } from "../../lib/metrics.ts";
-import type { RedisClient } from "../../lib/redis/client.ts";
-import { RedisLease, leaseKeys } from "../../lib/redis/lease.ts";
-import type { LeaseSettings } from "../../lib/redis/options.ts";
-import type { Transport } from "../../transports/transport.ts";
+import { errorMessage } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import type { MetricsRegistry } from "../lib/metrics.ts";
+import type { RedisClient } from "../lib/redis/client.ts";
+import { RedisLease, leaseKeys } from "../lib/redis/lease.ts";
+import type { LeaseSettings } from "../lib/redis/options.ts";
+import type { Transport } from "../transports/transport.ts";
 
 /** One leadership term. */
 export interface LeaderTerm {

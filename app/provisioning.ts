@@ -4,20 +4,23 @@
  * first boot fed from the fleet registry (verified, pinned registrations only), the knock
  * consumer, and one-line notices to the configured IRC channels.
  */
-import type { Config } from "../../config/schema.ts";
-import type { FleetExecutor } from "../../executors/fleet/controller/controller.ts";
-import { createFleetHostDirectory } from "../../executors/provision/fleet-hosts.ts";
-import { createProvisioning } from "../../executors/provision/provisioning.ts";
-import { RegistrationWatcher } from "../../executors/provision/registrations.ts";
-import type { Logger } from "../../lib/log.ts";
-import type { MetricsRegistry } from "../../lib/metrics.ts";
-import { createBus } from "../../lib/redis/bus.ts";
-import type { RedisClient } from "../../lib/redis/client.ts";
-import type { StateSealer } from "../../lib/seal.ts";
-import { remoteAddress } from "../../transports/http/auth.ts";
-import type { HttpApp } from "../../transports/http/context.ts";
-import type { IrcTransport } from "../../transports/irc/irc-transport.ts";
-import type { ProvisionPort } from "../provision-port.ts";
+import type { Config } from "../config/schema.ts";
+import type { FleetExecutor } from "../executors/fleet/index.ts";
+import {
+  createFleetHostDirectory,
+  createProvisioning,
+  RegistrationWatcher,
+} from "../executors/provision/index.ts";
+import type { Logger } from "../lib/log.ts";
+import type { MetricsRegistry } from "../lib/metrics.ts";
+import { createBus } from "../lib/redis/bus.ts";
+import type { RedisClient } from "../lib/redis/client.ts";
+import type { StateSealer } from "../lib/seal.ts";
+import { remoteAddress } from "../transports/http/auth.ts";
+import type { HttpApp } from "../transports/http/context.ts";
+import { createProvisionCallbackRoutes } from "../transports/http/routes/provision-callback.ts";
+import type { IrcTransport } from "../transports/irc/irc-transport.ts";
+import type { ProvisionPort } from "../bot/provision-port.ts";
 import { noticeRelay } from "./irc-notices.ts";
 
 /** Where the AWX-style callback is mounted on the HTTP app. */
@@ -102,7 +105,14 @@ export function createRuntimeProvisioning(
   return {
     port,
     routes: (app) => {
-      app.route(PROVISION_CALLBACK_PATH, provisioning.callbackRoutes(remoteAddress));
+      app.route(
+        PROVISION_CALLBACK_PATH,
+        createProvisionCallbackRoutes({
+          callback: provisioning.callback,
+          remoteAddress,
+          metrics: deps.metrics,
+        }),
+      );
     },
     attachIrc(current) {
       irc = current;

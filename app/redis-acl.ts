@@ -24,9 +24,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_PREFIX, fleetNames } from "../../executors/fleet/protocol/channels.ts";
-import { DEFAULT_REDIS_PREFIX } from "../../executors/provision/options.ts";
-import { OptionsError } from "../../lib/errors.ts";
+import { DEFAULT_PREFIX, fleetNames } from "../executors/fleet/index.ts";
+import { DEFAULT_REDIS_PREFIX } from "../executors/provision/index.ts";
+import { OptionsError } from "../lib/errors.ts";
 
 /** ACL user of the bot and its fleet controller. */
 export const BOT_USER = "commodore-bot";

@@ -14,7 +14,7 @@ import type { MetricsRegistry } from "../lib/metrics.ts";
 import type { RedisClient } from "../lib/redis/client.ts";
 import { RedisLease, leaseKeys } from "../lib/redis/lease.ts";
 import type { LeaseSettings } from "../lib/redis/options.ts";
-import type { Transport } from "../transports/transport.ts";
+import type { Transport } from "../bot/transport.ts";
 
 /** One leadership term. */
 export interface LeaderTerm {
@@ -38,8 +38,11 @@ export interface LeaderTransportOptions<T extends Transport> {
   readonly create: (term: LeaderTerm) => T;
 }
 
-/** A transport that runs only while this replica leads. */
-export interface LeaderTransport<T extends Transport = Transport> {
+/**
+ * A transport that runs only while this replica leads. It is a {@link Transport} itself (named
+ * after its lease), so the runtime starts and stops it like any other.
+ */
+export interface LeaderTransport<T extends Transport = Transport> extends Transport {
   /** True while this replica holds the lease. */
   readonly leader: boolean;
   /** The running transport, while leader. */
@@ -94,6 +97,7 @@ export function leaderTransport<T extends Transport>(
     () => (lease.held ? 1 : 0),
   );
   return {
+    name: o.name,
     get leader() {
       return lease.held;
     },

@@ -13,7 +13,7 @@ import {
 } from "../executors/provision/index.ts";
 import type { Logger } from "../lib/log.ts";
 import type { MetricsRegistry } from "../lib/metrics.ts";
-import { createBus } from "../lib/redis/bus.ts";
+import type { PubSubBus } from "../lib/redis/bus.ts";
 import type { RedisClient } from "../lib/redis/client.ts";
 import type { StateSealer } from "../lib/seal.ts";
 import { remoteAddress } from "../transports/http/auth.ts";
@@ -31,6 +31,8 @@ export interface RuntimeProvisioningDeps {
   readonly config: Config;
   /** The bot's command connection (provisioning never blocks or subscribes on it). */
   readonly redis: RedisClient;
+  /** The bot's pub/sub bus: run notices between replicas (provisioning never closes it). */
+  readonly bus: PubSubBus;
   readonly fleet: Pick<FleetExecutor, "nodes">;
   /** Seals the queue's entries (derived from the controller key, see services.ts). */
   readonly sealer: StateSealer;
@@ -65,12 +67,11 @@ export function createRuntimeProvisioning(
   const log = deps.logger.child({ component: "provisioning" });
   let irc: (() => IrcTransport | undefined) | undefined;
   const channels = options.notices.channels;
-  const bus = channels.length === 0 ? undefined : createBus(deps.redis);
   const relay =
-    bus === undefined
+    channels.length === 0
       ? undefined
       : noticeRelay({
-          bus,
+          bus: deps.bus,
           topic: `${deps.config.redis.prefix}:irc:notices`,
           channels,
           current: () => irc?.(),
@@ -131,7 +132,6 @@ export function createRuntimeProvisioning(
       await watcher.stop();
       await provisioning.stop();
       await relay?.stop();
-      await bus?.close();
     },
   };
 }

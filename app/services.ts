@@ -1,7 +1,8 @@
 /**
  * Starts everything one `commodore start` runs: Redis (embedded or configured), keys, the
- * fleet controller, an optional in-process agent, the bot, the HTTP transport, IRC (only while
- * this replica holds the IRC lease in Redis, see docs/scaling.md) and
+ * bot's one pub/sub bus, the fleet controller, an optional in-process agent, the bot, its
+ * transports as one list — HTTP (with the status page and the voice webhook mounted on it),
+ * then IRC (only while this replica holds the IRC lease in Redis, see docs/scaling.md) — and
  * (when configured) provisioning; and stops them again in reverse order.
  */
 import { readFileSync } from "node:fs";
@@ -23,16 +24,23 @@ import { closeRedis, waitReady } from "../lib/redis.ts";
 import { createBus } from "../lib/redis/bus.ts";
 import { StateSealer } from "../lib/seal.ts";
 import { connectClient, describeTopology } from "../lib/redis/topology.ts";
-import { parseListen, type Config } from "../config/schema.ts";
+import { parseListen, type Config, type ListenAddress } from "../config/schema.ts";
 import { createStatus, type JobLink } from "../transports/http/status/index.ts";
+import { tokenPrincipals } from "../transports/http/tokens.ts";
 import { HttpTransport } from "../transports/http/transport.ts";
 import type { IrcTransport } from "../transports/irc/irc-transport.ts";
 import { createBot, type BotBundle } from "../bot/create.ts";
+import type { Transport } from "../bot/transport.ts";
 import { jobLinks, publicBaseUrl } from "./job-links.ts";
 import { leaderTransport, type LeaderTransport } from "./leader-transport.ts";
 import { createRuntimeProvisioning } from "./provisioning.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis-server.ts";
-import { ircTransport, transportRoutes, type VoiceInjections } from "./transports.ts";
+import {
+  ircTransport,
+  startTransports,
+  transportRoutes,
+  type VoiceInjections,
+} from "./transports.ts";
 
 /** Inputs of {@link startServices}. */
 export interface ServiceOptions {
@@ -123,10 +131,15 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     const redis = connectClient({ ...topology, name: "commodore-bot", logger });
     stops.push(() => closeRedis(redis));
     await waitReady(redis, redisUrl);
+    // One subscriber connection for everything under the bot's login: the fleet controller, a
+    // local agent sharing that login, provisioning notices and the status page's live streams.
+    // None of them closes it; it is closed after all of them (stops run in reverse).
+    const bus = createBus(redis);
+    stops.push(() => bus.close());
 
     const principal = config.controller.principal;
     const keys = ensureKeys(join(stateDir, "keys"), principal);
-    const metrics = new MetricsRegistry().withRuntimeMetrics();
+    const metrics = await new MetricsRegistry().withRuntimeMetrics();
     // Confirmations, jobs and provisioning entries in Redis are sealed with a key derived from
     // the controller key: every replica holding it verifies what the others wrote.
     const sealer = StateSealer.fromPrivateKey(
@@ -139,11 +152,9 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       const { local: _local, hostKeyPath, allowedSignersPath, ...agentOptions } = config.agent;
       // On the embedded Redis the agent logs in as commodore-agent on connections of its own
       // (closed by agent.stop()); a configured Redis URL carries one login, which it shares.
-      const bus = embeddedRedis ? undefined : createBus(redis);
-      if (bus) stops.push(() => bus.close());
       agent = createAgent({
         ...agentOptions,
-        ...(bus ? { redis, bus } : {}),
+        ...(embeddedRedis ? {} : { redis, bus }),
         redisUrl: embeddedRedis?.agentUrl ?? redisUrl,
         prefix,
         hostKeyPath: hostKeyPath ?? keys.hostKey.privatePath,
@@ -165,6 +176,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       redisUrl,
       prefix,
       redis,
+      bus,
       keyPath: keyPath ?? keys.controllerKey.privatePath,
       signers,
       logger,
@@ -192,6 +204,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     const provisioning = createRuntimeProvisioning({
       config,
       redis,
+      bus,
       fleet,
       sealer,
       logger,
@@ -205,15 +218,20 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       metrics,
       sealer,
       fleet,
-      env,
       ...(provisioning ? { provision: provisioning.port } : {}),
     });
     stops.push(() => bundle.close());
+    // Throws for an `http.tokenEnv` that is not set, before any transport starts.
+    const resolveToken = tokenPrincipals(bundle.principals, env);
 
     const wiring = { config, bundle, logger, metrics, env, redis };
-    let httpUrl: string | undefined;
+    const transports: Transport[] = [];
+    let http: { transport: HttpTransport; listen: ListenAddress } | undefined;
+    const bound = () =>
+      http?.transport.port === undefined
+        ? undefined
+        : { host: http.listen.host, port: http.transport.port };
     let jobLink: JobLink | undefined;
-    let bound: { host: string; port: number } | undefined;
     if (config.http.enabled) {
       const listen = parseListen(config.http.listen);
       const status = config.http.status.enabled
@@ -222,11 +240,13 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
               ...config.http.status,
               ...(config.http.publicUrl === undefined ? {} : { publicUrl: config.http.publicUrl }),
             },
-            identity: bundle.identity,
+            principals: bundle.principals,
+            resolveToken,
             policy: bundle.policy,
             registry: bundle.bot.registry,
             jobs: bundle.jobs,
             redis,
+            bus,
             prefix: `${prefix}:`,
             sealer,
             nodes: async () => [...(await fleet.nodes()), ...(await fleet.enrollment.unaccepted())],
@@ -236,15 +256,15 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
             metrics,
             stateDir,
             env,
-            baseUrl: () => publicBaseUrl(undefined, bound) ?? "",
+            baseUrl: () => publicBaseUrl(undefined, bound()) ?? "",
           })
         : undefined;
       if (status) stops.push(() => status.close());
       jobLink = status?.jobLink;
-      const http = new HttpTransport(
+      const transport = new HttpTransport(
         {
           bot: bundle.bot,
-          identity: bundle.identity,
+          resolveToken,
           logger,
           metrics,
           bodyLimitBytes: config.http.bodyLimitBytes,
@@ -268,33 +288,41 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
         },
         listen,
       );
-      await http.start();
-      stops.push(() => http.stop());
-      const host = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
-      httpUrl = `http://${host}:${http.port ?? listen.port}`;
-      bound = { host: listen.host, port: http.port ?? listen.port };
+      http = { transport, listen };
+      transports.push(transport);
     }
-    const ircJobLink = jobLink ?? jobLinks(publicBaseUrl(config.http.publicUrl, bound));
     let irc: LeaderTransport<IrcTransport> | undefined;
     const ircOptions = config.irc;
     if (ircOptions !== undefined) {
-      const leader = leaderTransport({
+      irc = leaderTransport({
         redis,
         prefix,
         name: "irc",
         lease: config.redis.lease,
         logger,
         metrics,
-        create: () => ircTransport(wiring, ircOptions, ircJobLink),
+        // Terms begin after HTTP started (it comes first in the list), so its port is known.
+        create: () =>
+          ircTransport(
+            wiring,
+            ircOptions,
+            jobLink ?? jobLinks(publicBaseUrl(config.http.publicUrl, bound())),
+          ),
       });
-      irc = leader;
-      stops.push(() => leader.stop());
-      await leader.start();
-      logger.info("IRC lease contended", {
-        leader: leader.leader,
-        connected: leader.transport?.connected ?? false,
-      });
+      transports.push(irc);
     }
+    const running = await startTransports(transports, logger);
+    stops.push(() => running.stop());
+    const reached = bound();
+    const httpUrl =
+      reached === undefined
+        ? undefined
+        : `http://${reached.host.includes(":") ? `[${reached.host}]` : reached.host}:${reached.port}`;
+    if (irc !== undefined)
+      logger.info("IRC lease contended", {
+        leader: irc.leader,
+        connected: irc.transport?.connected ?? false,
+      });
     if (provisioning) {
       provisioning.attachIrc(() => irc?.transport);
       stops.push(() => provisioning.stop());

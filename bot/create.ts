@@ -1,6 +1,7 @@
 /**
  * Assembles a bot from validated configuration, a Redis connection and (optionally) a fleet
- * executor. Transports get the bot, the identity resolver and the policy from here.
+ * executor. Transports get the bot, the principal directory (each resolves its own callers into
+ * it) and the policy from here.
  */
 import type { RedisClient } from "../lib/redis/client.ts";
 import type { Logger } from "../lib/log.ts";
@@ -12,7 +13,7 @@ import { Bot } from "./bot.ts";
 import { builtinRegistry, checkGrants } from "./commands/builtins/index.ts";
 import { ConfirmStore } from "./confirm/store.ts";
 import type { FleetPort } from "./fleet-port.ts";
-import { Identity } from "./identity/identity.ts";
+import { PrincipalDirectory } from "./identity/directory.ts";
 import { RedisJobStore } from "./jobs/redis-store.ts";
 import { Policy } from "./permissions/policy.ts";
 import type { ProvisionPort } from "./provision-port.ts";
@@ -28,14 +29,16 @@ export interface CreateBotOptions {
   readonly fleet?: FleetPort;
   /** Provisioning, when the configuration has a `provision` section. */
   readonly provision?: ProvisionPort;
-  /** Where `http.tokenEnv` tokens are read from. */
-  readonly env?: NodeJS.ProcessEnv;
 }
+
+/** A configured principal with every transport's fields (`principals[]`). */
+export type ConfiguredPrincipal = Config["principals"][number];
 
 /** A bot and the pieces transports need next to it. */
 export interface BotBundle {
   readonly bot: Bot;
-  readonly identity: Identity;
+  /** The configured principals; each transport builds its caller resolver from it. */
+  readonly principals: PrincipalDirectory<ConfiguredPrincipal>;
   readonly policy: Policy;
   readonly jobs: RedisJobStore;
   readonly audit: AuditLog;
@@ -48,7 +51,7 @@ export function createBot(options: CreateBotOptions): BotBundle {
   const { config, redis, logger, metrics, sealer } = options;
   const prefix = `${config.redis.prefix}:`;
   const policy = new Policy({ roles: config.roles, defaultRoles: config.bot.defaultRoles });
-  const identity = new Identity(config.principals, options.env);
+  const principals = new PrincipalDirectory(config.principals);
   const jobs = new RedisJobStore({
     redis,
     prefix,
@@ -95,7 +98,7 @@ export function createBot(options: CreateBotOptions): BotBundle {
   });
   return {
     bot,
-    identity,
+    principals,
     policy,
     jobs,
     audit,

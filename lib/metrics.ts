@@ -7,7 +7,7 @@
  * Label values are escaped on output, so hostile input used as a label (a rejection reason, a
  * command name) cannot break the format.
  */
-import { Registry, collectDefaultMetrics } from "prom-client";
+import type { Registry } from "prom-client";
 
 type Labels = Record<string, string>;
 
@@ -133,10 +133,12 @@ export class MetricsRegistry {
    * Adds prom-client's default process and Node.js runtime metrics to {@link scrape}. Call it
    * once per process (the bot, an agent); tests and embedded registries leave it off.
    */
-  withRuntimeMetrics(): this {
+  async withRuntimeMetrics(): Promise<this> {
     if (this.runtime === undefined) {
-      this.runtime = new Registry();
-      collectDefaultMetrics({ register: this.runtime });
+      // Loaded here, not at the top: short-lived CLI commands never pay for it.
+      const prom = await import("prom-client");
+      this.runtime = new prom.Registry();
+      prom.collectDefaultMetrics({ register: this.runtime });
     }
     return this;
   }

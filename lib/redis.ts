@@ -100,7 +100,6 @@ export function connectRedis(options: RedisConnectOptions): Redis {
   const socket = parseUnixUrl(options.url);
   const parsed = socket === undefined ? parseRedisUrl(options.url) : undefined;
   const safeUrl = redactUrlCredentials(options.url);
-  const log = options.logger.child({ redis: safeUrl, connection: options.name });
   const redisOptions: RedisOptions = {
     connectionName: options.name,
     lazyConnect: false,
@@ -115,6 +114,22 @@ export function connectRedis(options: RedisConnectOptions): Redis {
     socket === undefined
       ? new Redis(options.url, redisOptions)
       : new Redis({ ...redisOptions, ...socket });
+  const log = logConnectionStates(client, options.logger, safeUrl, options.name);
+  client.on("reconnecting", (delay: number) => log.debug("redis reconnecting", { delayMs: delay }));
+  return client;
+}
+
+/**
+ * Logs a connection's life: `redis connected` (debug), `redis reconnected` (info) and errors
+ * (warn, credentials redacted). Returns the connection's logger.
+ */
+export function logConnectionStates(
+  client: RedisClient,
+  logger: Logger,
+  where: string,
+  name: string,
+): Logger {
+  const log = logger.child({ redis: where, connection: name });
   let wasReady = false;
   client.on("ready", () => {
     log[wasReady ? "info" : "debug"](wasReady ? "redis reconnected" : "redis connected");
@@ -123,8 +138,7 @@ export function connectRedis(options: RedisConnectOptions): Redis {
   client.on("error", (err: Error) =>
     log.warn("redis error", { error: redactUrlCredentials(err.message) }),
   );
-  client.on("reconnecting", (delay: number) => log.debug("redis reconnecting", { delayMs: delay }));
-  return client;
+  return log;
 }
 
 /** Server answers that mean the credentials are wrong or too weak: waiting will not help. */
@@ -176,13 +190,25 @@ export async function waitReady(
   });
 }
 
+/** How long a polite QUIT may take before the connection is simply dropped. */
+const QUIT_TIMEOUT_MS = 1_000;
+
 /** Closes a client politely, falling back to disconnect when the server is gone. */
 export async function closeRedis(client: RedisClient): Promise<void> {
   if (client.status === "end") return;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([client.quit(), new Promise((r) => setTimeout(r, 1_000))]);
+    await Promise.race([
+      client.quit(),
+      new Promise((r) => {
+        timer = setTimeout(r, QUIT_TIMEOUT_MS);
+      }),
+    ]);
   } catch {
     // The server is already gone; disconnect below finishes the job.
+  } finally {
+    // A timer left running would keep a finished CLI process alive for its whole length.
+    clearTimeout(timer);
   }
   client.disconnect(false);
 }

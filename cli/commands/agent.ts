@@ -2,7 +2,6 @@
  * `commodore agent`: runs the fleet agent until SIGINT/SIGTERM; SIGHUP re-reads the
  * allowed_signers file and the host certificate.
  */
-import { loadConfig } from "../../config/load.ts";
 import type { Config } from "../../config/schema.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
 import {
@@ -39,12 +38,20 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ? undefined
       : parseMetricsListen(NAME, values["metrics-listen"]);
   const file = configPath(values.config, io.env);
-  const fromFile = file === undefined ? undefined : loadConfig({ file, env: io.env });
+  // The YAML loader is imported only when there is a file: an agent run by flags never loads it.
+  const fromFile =
+    file === undefined
+      ? undefined
+      : (await import("../../config/load.ts")).loadConfig({ file, env: io.env });
   const section: Partial<NonNullable<Config["agent"]>> = fromFile?.agent ?? {};
   const { local: _local, hostKeyPath, hostCertPath, allowedSignersPath, ...fileAgent } = section;
   const logger = processLogger(values.verbose ? "debug" : "info", io);
   const concurrency = parsePositiveInt(NAME, "--concurrency", values.concurrency);
-  const metrics = new MetricsRegistry().withRuntimeMetrics();
+  // Runtime metrics only where someone scrapes them: they cost memory and a sampling timer.
+  const metrics =
+    metricsListen === undefined
+      ? new MetricsRegistry()
+      : await new MetricsRegistry().withRuntimeMetrics();
   const agent = createAgent({
     ...fileAgent,
     ...(fromFile ? { prefix: fromFile.redis.prefix } : {}),

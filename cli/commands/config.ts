@@ -11,6 +11,7 @@ import { MetricsRegistry } from "../../lib/metrics.ts";
 import { StateSealer } from "../../lib/seal.ts";
 import { Redis } from "ioredis";
 import { createBot } from "../../bot/create.ts";
+import { tokenPrincipals } from "../../transports/http/tokens.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { EXIT_CONFIG, InvalidArgumentError, MissingArgumentError } from "../errors.ts";
@@ -19,13 +20,14 @@ const NAME = "config";
 
 /**
  * Validates what the schema cannot (grants against the real commands, token variables) by
- * building the bot exactly as `start` does, over a Redis client that never connects.
+ * building the bot and the HTTP token resolver exactly as `start` does, over a Redis client
+ * that never connects.
  */
 function crossCheck(file: string, io: CliIo): string[] {
   const config = loadConfig({ file, env: io.env });
   const redis = new Redis({ lazyConnect: true });
   try {
-    createBot({
+    const bundle = createBot({
       config: {
         ...config,
         bot: { ...config.bot, audit: { streamMaxLen: config.bot.audit.streamMaxLen } },
@@ -35,8 +37,8 @@ function crossCheck(file: string, io: CliIo): string[] {
       metrics: new MetricsRegistry(),
       // Nothing is read or written: a throw-away key stands in for the controller's.
       sealer: StateSealer.fromPrivateKey(generateKeyPairSync("ed25519").privateKey),
-      env: io.env,
     });
+    tokenPrincipals(bundle.principals, io.env);
     return [];
   } catch (err) {
     if (err instanceof OptionsError) return [`${file}: ${err.describe()}`];

@@ -13,7 +13,7 @@
  * which then fails and drops the connection.
  */
 import type { Cluster, Redis } from "ioredis";
-import { waitReady } from "../redis.ts";
+import { closeRedis, waitReady } from "../redis.ts";
 import { isCluster, type RedisClient } from "./client.ts";
 
 /** Receives one message of a subscribed channel. */
@@ -34,8 +34,6 @@ export interface PubSubBus {
   /** Closes the subscription connection (never the command client). */
   close(): Promise<void>;
 }
-
-const CLOSE_WAIT_MS = 1_000;
 
 function subscriberFor(client: RedisClient): RedisClient {
   return isCluster(client)
@@ -111,12 +109,7 @@ export function createBus(client: RedisClient, where = "the configured server"):
       closing = true;
       handlers.clear();
       interrupted.clear();
-      try {
-        await Promise.race([sub.quit(), new Promise((r) => setTimeout(r, CLOSE_WAIT_MS))]);
-      } catch {
-        // Already gone; disconnect below finishes the job.
-      }
-      sub.disconnect();
+      await closeRedis(sub);
     },
   };
 }

@@ -21,6 +21,7 @@ import {
   COMMAND_TIMEOUT_MS,
   closeRedis,
   connectRedis,
+  logConnectionStates,
   REDIS_RECONNECT,
   waitReady,
 } from "../redis.ts";
@@ -81,18 +82,6 @@ function secret(
   return value;
 }
 
-function logStates(client: RedisClient, logger: Logger, where: string, name: string): void {
-  const log = logger.child({ redis: where, connection: name });
-  let wasReady = false;
-  client.on("ready", () => {
-    log[wasReady ? "info" : "debug"](wasReady ? "redis reconnected" : "redis connected");
-    wasReady = true;
-  });
-  client.on("error", (err: Error) =>
-    log.warn("redis error", { error: redactUrlCredentials(err.message) }),
-  );
-}
-
 /** Opens the command client for the configured topology (connecting in the background). */
 export function connectClient(o: TopologyOptions): RedisClient {
   const t = o.topology;
@@ -151,7 +140,7 @@ export function connectClient(o: TopologyOptions): RedisClient {
       `add redis.${t.mode}.nodes (see docs/scaling.md)`,
     );
   }
-  logStates(client, o.logger, where, o.name);
+  logConnectionStates(client, o.logger, where, o.name);
   return client;
 }
 

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { hashToken } from "../../bot/identity/identity.ts";
+import { hashToken } from "../../transports/http/tokens.ts";
 import type { BotEvent } from "../../bot/contract.ts";
 import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
 import { silentLogger } from "../../lib/log.ts";

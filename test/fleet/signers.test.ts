@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Redis } from "ioredis";
 import type { BotEvent } from "../../bot/contract.ts";
-import { hashToken } from "../../bot/identity/identity.ts";
+import { hashToken } from "../../transports/http/tokens.ts";
 import { startServices, type Services } from "../../app/services.ts";
 import { configSchema } from "../../config/schema.ts";
 import type { FleetExecutor } from "../../executors/fleet/controller/controller.ts";

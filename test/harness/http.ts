@@ -5,6 +5,7 @@ import type { RedisClient } from "../../lib/redis/client.ts";
 import type { FleetPort } from "../../bot/fleet-port.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { createHttpApp } from "../../transports/http/app.ts";
+import { tokenPrincipals } from "../../transports/http/tokens.ts";
 import { startHttpServer, type HttpServer } from "../../transports/http/server.ts";
 import { testBot, type TestBot } from "./bot.ts";
 
@@ -37,7 +38,7 @@ export async function startTestHttp(
   const bot = testBot(raw, redis, fleet);
   const app = createHttpApp({
     bot: bot.bot,
-    identity: bot.identity,
+    resolveToken: tokenPrincipals(bot.principals),
     logger: silentLogger,
     metrics: bot.metrics,
     bodyLimitBytes: http.bodyLimitBytes ?? 65_536,

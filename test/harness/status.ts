@@ -5,11 +5,13 @@
 import type { Redis } from "ioredis";
 import type { FleetPort } from "../../bot/fleet-port.ts";
 import { silentLogger } from "../../lib/log.ts";
+import { createBus } from "../../lib/redis/bus.ts";
 import { createHttpApp } from "../../transports/http/app.ts";
 import { startHttpServer, type HttpServer } from "../../transports/http/server.ts";
 import { createStatus, type Status } from "../../transports/http/status/index.ts";
 import { statusOptionsSchema } from "../../transports/http/status/options.ts";
 import type { StreamTiming } from "../../transports/http/status/stream.ts";
+import { tokenPrincipals } from "../../transports/http/tokens.ts";
 import { testBot, type TestBot } from "./bot.ts";
 import { tempDir } from "./tmp.ts";
 
@@ -35,14 +37,18 @@ export async function startTestStatus(
   } = {},
 ): Promise<TestStatus> {
   const bot = testBot(raw, redis, fleet);
+  const resolveToken = tokenPrincipals(bot.principals);
+  const bus = createBus(redis);
   let base = "";
   const status = createStatus({
     options: statusOptionsSchema.parse({ staleAfterSeconds: extra.staleAfterSeconds ?? 25 }),
-    identity: bot.identity,
+    principals: bot.principals,
+    resolveToken,
     policy: bot.policy,
     registry: bot.bot.registry,
     jobs: bot.jobs,
     redis,
+    bus,
     prefix: "commodore:",
     sealer: bot.sealer,
     nodes: fleet === undefined ? undefined : () => fleet.nodes(),
@@ -58,7 +64,7 @@ export async function startTestStatus(
   });
   const app = createHttpApp({
     bot: bot.bot,
-    identity: bot.identity,
+    resolveToken,
     logger: silentLogger,
     metrics: bot.metrics,
     bodyLimitBytes: 65_536,
@@ -80,6 +86,7 @@ export async function startTestStatus(
     async close() {
       await server.close();
       await status.close();
+      await bus.close();
       await bot.close();
     },
   };

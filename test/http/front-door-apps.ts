@@ -6,6 +6,7 @@
 import { request } from "node:http";
 import type { FleetPort } from "../../bot/fleet-port.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
+import { createBus, type PubSubBus } from "../../lib/redis/bus.ts";
 import type { RedisClient } from "../../lib/redis/client.ts";
 import { createHttpApp } from "../../transports/http/app.ts";
 import type { HttpApp, HttpRateLimits } from "../../transports/http/context.ts";
@@ -13,6 +14,7 @@ import type { HostCheckOptions } from "../../transports/http/host-check.ts";
 import { startHttpServer, type HttpServer } from "../../transports/http/server.ts";
 import { createStatus, type Status } from "../../transports/http/status/index.ts";
 import { statusOptionsSchema } from "../../transports/http/status/options.ts";
+import { tokenPrincipals } from "../../transports/http/tokens.ts";
 import { parseVoiceOptions } from "../../transports/voice/options.ts";
 import type { ReplayCache } from "../../transports/voice/replay.ts";
 import { createAlexaRoutes } from "../../transports/voice/routes.ts";
@@ -55,16 +57,21 @@ export async function startApp(o: AppOptions): Promise<TestApp> {
   const rateLimit = o.rateLimit ?? { perMinute: 6_000, burst: 1_000 };
   const anonymousFrom = o.anonymousFrom ?? [];
   const fleet = o.fleet;
+  const resolveToken = tokenPrincipals(bot.principals);
   let status: Status | undefined;
+  let bus: PubSubBus | undefined;
   let base = "";
-  if (o.status === true)
+  if (o.status === true) {
+    bus = createBus(o.redis);
     status = createStatus({
       options: statusOptionsSchema.parse({}),
-      identity: bot.identity,
+      principals: bot.principals,
+      resolveToken,
       policy: bot.policy,
       registry: bot.bot.registry,
       jobs: bot.jobs,
       redis: o.redis,
+      bus,
       prefix: "commodore:",
       sealer: bot.sealer,
       nodes: fleet === undefined ? undefined : () => fleet.nodes(),
@@ -76,9 +83,10 @@ export async function startApp(o: AppOptions): Promise<TestApp> {
       env: {},
       baseUrl: () => base,
     });
+  }
   const app = createHttpApp({
     bot: bot.bot,
-    identity: bot.identity,
+    resolveToken,
     logger,
     metrics: bot.metrics,
     bodyLimitBytes: 65_536,
@@ -100,6 +108,7 @@ export async function startApp(o: AppOptions): Promise<TestApp> {
     async close() {
       await server.close();
       await status?.close();
+      await bus?.close();
       await bot.close();
     },
   };

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
-import { hashToken } from "../../bot/identity/identity.ts";
+import { hashToken } from "../../transports/http/tokens.ts";
 import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { startRedis, type TestRedis } from "../harness/redis-server.ts";

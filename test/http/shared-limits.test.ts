@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
-import { hashToken } from "../../bot/identity/identity.ts";
+import { hashToken } from "../../transports/http/tokens.ts";
 import { createProvisionCallback } from "../../executors/provision/callback.ts";
 import { createProvisionCallbackRoutes } from "../../transports/http/routes/provision-callback.ts";
 import { createStaticHostDirectory } from "../../executors/provision/hosts.ts";

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ircLower } from "../../bot/identity/irc-mask.ts";
+import { ircLower } from "../../transports/irc/mask.ts";
 import {
   addressedCommand,
   sameNick,

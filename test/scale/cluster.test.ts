@@ -7,6 +7,7 @@ import { silentLogger } from "../../lib/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
 import { closeRedis, waitReady } from "../../lib/redis.ts";
 import { isCluster, type RedisClient } from "../../lib/redis/client.ts";
+import { createBus } from "../../lib/redis/bus.ts";
 import { connectUrl } from "../../lib/redis/url.ts";
 import { JobLiveHub } from "../../transports/http/status/live.ts";
 import { testBot, who } from "../harness/bot.ts";
@@ -113,8 +114,9 @@ describe("three-master Redis Cluster", () => {
     );
     await strict.close();
 
+    const bus = createBus(redis);
     const hub = new JobLiveHub(
-      redis,
+      bus,
       "commodore:",
       silentLogger,
       new MetricsRegistry().counter("d", "d"),
@@ -130,6 +132,7 @@ describe("three-master Redis Cluster", () => {
     await waitFor("live job event over sharded pub/sub", () => got.length === 1);
     await off();
     await hub.close();
+    await bus.close();
     await bot.close();
   });
 });

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import type { BotEvent } from "../../bot/contract.ts";
-import { hashToken } from "../../bot/identity/identity.ts";
+import { hashToken } from "../../transports/http/tokens.ts";
 import type { Provider } from "../../executors/fleet/providers/provider.ts";
 import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
 import { silentLogger } from "../../lib/log.ts";

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Redis } from "ioredis";
-import { hashToken } from "../../bot/identity/identity.ts";
+import { hashToken } from "../../transports/http/tokens.ts";
 import { closeRedis, connectRedis, waitReady } from "../../lib/redis.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { startRedis, type TestRedis } from "../harness/redis-server.ts";

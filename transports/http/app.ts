@@ -119,7 +119,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   app.use(
     "*",
     authMiddleware(
-      deps.identity,
+      deps.resolveToken,
       deps.anonymousFrom,
       limiter("api", deps.rateLimit, "local"),
       rejected,

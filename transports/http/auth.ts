@@ -6,13 +6,14 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { anonymousPrincipal, type Identity } from "../../bot/identity/identity.ts";
+import { ANONYMOUS_ID, anonymousPrincipal } from "../../bot/identity/directory.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Counter } from "../../lib/metrics.ts";
 import type { HttpEnv } from "./context.ts";
 import { sendError } from "./errors.ts";
 import { sendRefusal } from "./limits.ts";
 import type { SharedRateLimiter } from "./rate-limit.ts";
+import type { TokenResolver } from "./tokens.ts";
 
 /** The caller's address as the socket reports it, or undefined (e.g. in-process requests). */
 export function remoteAddress(c: Parameters<MiddlewareHandler>[0]): string | undefined {
@@ -25,7 +26,7 @@ export function remoteAddress(c: Parameters<MiddlewareHandler>[0]): string | und
 
 /** Resolves the principal and applies the per-principal rate limit. */
 export function authMiddleware(
-  identity: Identity,
+  resolveToken: TokenResolver,
   anonymousFrom: readonly string[],
   limiter: SharedRateLimiter,
   rejected: Counter,
@@ -36,7 +37,7 @@ export function authMiddleware(
     const address = remoteAddress(c);
     if (header !== undefined) {
       const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
-      const principal = m?.[1] === undefined ? undefined : identity.fromHttpToken(m[1]);
+      const principal = m?.[1] === undefined ? undefined : resolveToken(m[1]);
       if (!principal) {
         rejected.inc({ reason: "bad_token" });
         return sendError(
@@ -60,7 +61,7 @@ export function authMiddleware(
       );
     }
     const who = c.get("principal");
-    const key = who.id === "anonymous" ? `anonymous@${address ?? ""}` : who.id;
+    const key = who.id === ANONYMOUS_ID ? `anonymous@${address ?? ""}` : who.id;
     const decision = await limiter.take(key);
     if (decision.kind !== "allowed") return sendRefusal(c, decision, who.id, rejected, logger);
     await next();

@@ -3,12 +3,12 @@
  */
 import type { Hono } from "hono";
 import type { CommandHandler, Principal } from "../../bot/contract.ts";
-import type { Identity } from "../../bot/identity/identity.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
 import type { RedisClient } from "../../lib/redis/client.ts";
 import type { HostCheckOptions } from "./host-check.ts";
 import type { RateLimitSettings } from "./rate-limit.ts";
+import type { TokenResolver } from "./tokens.ts";
 
 /** Per-request values set by middleware. */
 export interface HttpEnv {
@@ -40,7 +40,8 @@ export interface HttpRateLimits extends RateLimitSettings {
 /** What {@link createHttpApp} needs. */
 export interface HttpDeps {
   readonly bot: CommandHandler;
-  readonly identity: Identity;
+  /** Resolves bearer tokens to principals (tokens.ts). */
+  readonly resolveToken: TokenResolver;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   readonly bodyLimitBytes: number;

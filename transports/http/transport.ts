@@ -1,7 +1,7 @@
 /**
  * The HTTP transport: the app plus its server, behind the Transport interface.
  */
-import type { Transport } from "../transport.ts";
+import type { Transport } from "../../bot/transport.ts";
 import type { ListenAddress } from "../../config/schema.ts";
 import { createHttpApp } from "./app.ts";
 import type { HttpDeps } from "./context.ts";

@@ -5,7 +5,7 @@
  * `!fleet uptime`); in private messages any text is a command. NOTICEs, CTCP and the bot's
  * own messages are never commands, so two bots can never talk each other into a loop.
  */
-import { ircLower } from "../../bot/identity/irc-mask.ts";
+import { ircLower } from "./mask.ts";
 
 /** What irc-framework tells us about one incoming message. */
 export interface IncomingMessage {

@@ -6,7 +6,7 @@
  */
 import { backoffDelay, type BackoffBounds } from "../../lib/backoff.ts";
 import type { Logger } from "../../lib/log.ts";
-import { ircLower } from "../../bot/identity/irc-mask.ts";
+import { ircLower } from "./mask.ts";
 import type { Scheduler } from "./flood.ts";
 
 /** A configured channel. */

@@ -4,7 +4,7 @@
  * server sends `account-notify` (otherwise a logout would go unseen); callers fall back to a
  * fresh WHOX query, and finally to nick!user@host masks.
  */
-import { ircLower } from "../../bot/identity/irc-mask.ts";
+import { ircLower } from "./mask.ts";
 
 /** Known account (string), known not logged in (null), or unknown (undefined). */
 export type AccountState = string | null | undefined;

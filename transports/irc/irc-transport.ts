@@ -5,11 +5,11 @@
  * People the bot does not know get at most one refusal a minute, in the queue's lowest lane.
  */
 import type { JobReadCheck } from "../../bot/commands/job-access.ts";
-import type { CommandHandler, Principal } from "../../bot/contract.ts";
+import type { CommandHandler } from "../../bot/contract.ts";
 import { errorMessage } from "../../lib/errors.ts";
 import { silentLogger, type Logger } from "../../lib/log.ts";
 import type { MetricsRegistry } from "../../lib/metrics.ts";
-import type { Transport } from "../transport.ts";
+import type { Transport } from "../../bot/transport.ts";
 import { addressedCommand, type Addressed } from "./addressing.ts";
 import { clientOptions } from "./client-options.ts";
 import { IrcConnection, type LineKind } from "./connection.ts";
@@ -17,6 +17,7 @@ import type { Scheduler } from "./flood.ts";
 import { AccountTracker, type IrcUser } from "./identity.ts";
 import { resolveSecret, type IrcOptions } from "./options.ts";
 import { OutputCache } from "./output-cache.ts";
+import type { IrcPrincipalResolver } from "./principals.ts";
 import { sanitizeLine } from "./sanitize.ts";
 import { MAX_PRIVATE_LINES, ReplySession } from "./session.ts";
 import { byteLength, splitUtf8 } from "./split.ts";
@@ -29,7 +30,7 @@ export interface IrcTransportDeps {
   readonly options: IrcOptions;
   readonly handler: CommandHandler;
   /** Maps an IRC user (account or nick!user@host) to a principal; undefined = unknown. */
-  readonly resolvePrincipal: (user: IrcUser) => Principal | undefined;
+  readonly resolvePrincipal: IrcPrincipalResolver;
   /**
    * Web link to a job's full output for the principal who asked (links may be signed for
    * them), when the HTTP transport serves one.

@@ -4,7 +4,7 @@
  * earn another), remembering at most {@link MAX_TRACKED_STRANGERS} keys. When that many are
  * fresh (a flood from many hosts), newcomers get no refusal until some expire.
  */
-import { ircLower } from "../../bot/identity/irc-mask.ts";
+import { ircLower } from "./mask.ts";
 
 /** One refusal per nick or `user@host` in this time. */
 export const STRANGER_REFUSAL_INTERVAL_MS = 60_000;

@@ -13,6 +13,7 @@ import { answerFor } from "./answer.ts";
 import { builtinAnswer, fallbackAnswer } from "./builtins.ts";
 import { intentCommand } from "./intents.ts";
 import type { VoiceOptions } from "./options.ts";
+import type { VoicePrincipalResolver } from "./principals.ts";
 import type { VoiceEnvelope, VoiceIntent } from "./request.ts";
 import { confirmIntent, say, silence } from "./response.ts";
 import type { VoiceResponse } from "./response.ts";
@@ -26,10 +27,7 @@ export interface DialogDeps {
   readonly options: VoiceOptions;
   readonly handler: CommandHandler;
   /** Maps the assistant's ids to a principal; undefined for unknown accounts. */
-  readonly resolvePrincipal: (ids: {
-    applicationId: string;
-    userId: string;
-  }) => Principal | undefined;
+  readonly resolvePrincipal: VoicePrincipalResolver;
   /** Risk of command text, as the bot's registry classifies it; undefined when not a command. */
   readonly commandRisk: (commandText: string) => Risk | undefined;
   readonly log: Logger;

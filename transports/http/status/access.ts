@@ -17,9 +17,14 @@ import type { CommandRegistry } from "../../../bot/commands/registry.ts";
 import { quoteWords } from "../../../bot/commands/tokenize.ts";
 import type { ParsedCommand } from "../../../bot/commands/types.ts";
 import type { Principal } from "../../../bot/contract.ts";
-import { ANONYMOUS_ID, anonymousPrincipal, type Identity } from "../../../bot/identity/identity.ts";
+import {
+  ANONYMOUS_ID,
+  anonymousPrincipal,
+  type PrincipalDirectory,
+} from "../../../bot/identity/directory.ts";
 import type { Policy } from "../../../bot/permissions/policy.ts";
 import { remoteAddress } from "../auth.ts";
+import type { TokenResolver } from "../tokens.ts";
 import { readJobLink, verifyToken } from "./link.ts";
 
 /** Cookie holding a browser session (path `/ui`). */
@@ -29,7 +34,10 @@ export const JOB_COOKIE = "commodore_job";
 
 /** What {@link StatusAccess} needs. */
 export interface StatusAccessDeps {
-  readonly identity: Identity;
+  /** The configured principals (sessions and job links name one by id). */
+  readonly principals: PrincipalDirectory;
+  /** Resolves API bearer tokens, as the API does. */
+  readonly resolveToken: TokenResolver;
   readonly policy: Policy;
   readonly registry: CommandRegistry;
   readonly anonymousFrom: readonly string[];
@@ -71,7 +79,7 @@ export class StatusAccess {
   constructor(private readonly deps: StatusAccessDeps) {}
 
   private byId(id: string, display: string): Principal | undefined {
-    const p = this.deps.identity.byId(id);
+    const p = this.deps.principals.byId(id);
     if (p) return { ...p, display };
     return id === ANONYMOUS_ID ? anonymousPrincipal(display) : undefined;
   }
@@ -96,7 +104,7 @@ export class StatusAccess {
 
   /** The principal whose API token this is. */
   fromToken(token: string): Principal | undefined {
-    return this.deps.identity.fromHttpToken(token);
+    return this.deps.resolveToken(token);
   }
 
   /**
@@ -109,7 +117,7 @@ export class StatusAccess {
     const header = c.req.header("authorization");
     if (header !== undefined) {
       const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
-      const p = m?.[1] === undefined ? undefined : this.deps.identity.fromHttpToken(m[1]);
+      const p = m?.[1] === undefined ? undefined : this.deps.resolveToken(m[1]);
       return p ? { ok: true, principal: p, via: "bearer" } : { ok: false, reason: "bad_token" };
     }
     const query = c.req.query("t");

@@ -1,13 +1,14 @@
 /**
  * The status page as one piece the HTTP transport mounts: `createStatus(...)` returns the
  * routes to pass as an extra route of the HTTP app, `jobLink` for transports that hand out
- * links with jobs (IRC's `jobUrl`), and `close` for the shared event subscriber.
+ * links with jobs (IRC's `jobUrl`), and `close`, which ends its live job subscriptions.
  */
 import { join } from "node:path";
 import type { StateSealer } from "../../../lib/seal.ts";
+import type { PubSubBus } from "../../../lib/redis/bus.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { CommandRegistry } from "../../../bot/commands/registry.ts";
-import type { Identity } from "../../../bot/identity/identity.ts";
+import type { PrincipalDirectory } from "../../../bot/identity/directory.ts";
 import type { JobStore } from "../../../bot/jobs/types.ts";
 import type { Policy } from "../../../bot/permissions/policy.ts";
 import type { NodeInfo } from "../../../executors/fleet/index.ts";
@@ -15,6 +16,7 @@ import type { Logger } from "../../../lib/log.ts";
 import type { MetricsRegistry } from "../../../lib/metrics.ts";
 import type { HttpApp } from "../context.ts";
 import { SharedRateLimiter, type RateLimitSettings } from "../rate-limit.ts";
+import type { TokenResolver } from "../tokens.ts";
 import { StatusAccess } from "./access.ts";
 import { loadAssets } from "./assets.ts";
 import { expiryFrom, signToken } from "./link.ts";
@@ -33,12 +35,17 @@ export type JobLink = (jobId: string, principal: string) => string;
 /** Inputs of {@link createStatus}. */
 export interface StatusDeps {
   readonly options: StatusOptions;
-  readonly identity: Identity;
+  /** The configured principals (sessions and job links name one by id). */
+  readonly principals: PrincipalDirectory;
+  /** Resolves API bearer tokens (the resolver the HTTP app uses). */
+  readonly resolveToken: TokenResolver;
   readonly policy: Policy;
   readonly registry: CommandRegistry;
   readonly jobs: JobStore;
-  /** The bot's Redis connection (duplicated for the event subscriber). */
+  /** The bot's Redis connection (rate-limit counters). */
   readonly redis: RedisClient;
+  /** The bot's pub/sub bus: live job events (the status page never closes it). */
+  readonly bus: PubSubBus;
   /** Key prefix with its trailing colon, as the job store uses it (`commodore:`). */
   readonly prefix: string;
   /** The sealer the job store seals with: live messages are opened with it. */
@@ -77,11 +84,12 @@ export function createStatus(deps: StatusDeps): Status {
     "commodore_status_rejected_total",
     "Status page requests refused or messages dropped, by reason",
   );
-  const hub = new JobLiveHub(deps.redis, deps.prefix, deps.logger, rejected, deps.sealer);
+  const hub = new JobLiveHub(deps.bus, deps.prefix, deps.logger, rejected, deps.sealer);
   let open = 0;
   metrics.gauge("commodore_status_streams", "Open job event streams", () => open);
   const access = new StatusAccess({
-    identity: deps.identity,
+    principals: deps.principals,
+    resolveToken: deps.resolveToken,
     policy: deps.policy,
     registry: deps.registry,
     anonymousFrom: deps.anonymousFrom,

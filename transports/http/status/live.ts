@@ -1,14 +1,13 @@
 /**
- * One Redis subscriber connection shared by every open job stream: subscribes to a job's
- * events channel while at least one browser watches it, and hands each message to them.
+ * Fans the job events channels of open job streams out to their listeners, over the bot's
+ * shared pub/sub bus: subscribes to a job's channel while at least one browser watches it.
  * Messages that are not sealed live messages of that job's channel are counted and dropped.
  */
 import { jobEventsChannel, openLiveMessage } from "../../../bot/jobs/redis-store.ts";
 import type { JobLiveMessage } from "../../../bot/jobs/types.ts";
 import type { Logger } from "../../../lib/log.ts";
 import type { Counter } from "../../../lib/metrics.ts";
-import { createBus, type PubSubBus } from "../../../lib/redis/bus.ts";
-import type { RedisClient } from "../../../lib/redis/client.ts";
+import type { PubSubBus } from "../../../lib/redis/bus.ts";
 import type { StateSealer } from "../../../lib/seal.ts";
 
 /** Receives one job's live messages. */
@@ -16,25 +15,22 @@ export type LiveListener = (message: JobLiveMessage) => void;
 
 /** Fans job channels out to listeners. */
 export class JobLiveHub {
-  private sub: PubSubBus | undefined;
   private readonly listeners = new Map<string, Set<LiveListener>>();
+  private readonly offInterrupted: () => void;
 
   constructor(
-    private readonly redis: RedisClient,
+    /** The bot's bus; the hub subscribes and unsubscribes on it, and never closes it. */
+    private readonly bus: PubSubBus,
     /** Key prefix with its trailing colon, as the job store uses it. */
     private readonly prefix: string,
     private readonly logger: Logger,
     private readonly dropped: Counter,
     /** Opens the sealed live messages the job store publishes. */
     private readonly sealer: StateSealer,
-  ) {}
-
-  private connection(): PubSubBus {
-    if (this.sub) return this.sub;
-    const sub = createBus(this.redis);
-    sub.onInterrupted(() => this.logger.warn("status subscriber lost its connection"));
-    this.sub = sub;
-    return sub;
+  ) {
+    this.offInterrupted = bus.onInterrupted(() => {
+      if (this.listeners.size > 0) this.logger.warn("status subscriber lost its connection");
+    });
   }
 
   private readonly deliver = (raw: string, channel: string): void => {
@@ -57,13 +53,13 @@ export class JobLiveHub {
       this.listeners.set(channel, set);
     }
     set.add(fn);
-    await this.connection().subscribe(channel, this.deliver);
+    await this.bus.subscribe(channel, this.deliver);
     return async () => {
       const current = this.listeners.get(channel);
       current?.delete(fn);
       if (current?.size === 0) {
         this.listeners.delete(channel);
-        await this.sub?.unsubscribe(channel, this.deliver).catch(() => undefined);
+        await this.bus.unsubscribe(channel, this.deliver).catch(() => undefined);
       }
     };
   }
@@ -73,11 +69,13 @@ export class JobLiveHub {
     return this.listeners.size;
   }
 
-  /** Closes the subscriber connection. */
+  /** Ends every subscription of the hub (the bus stays open for its other users). */
   async close(): Promise<void> {
-    const sub = this.sub;
-    this.sub = undefined;
+    this.offInterrupted();
+    const channels = [...this.listeners.keys()];
     this.listeners.clear();
-    if (sub) await sub.close();
+    await Promise.all(
+      channels.map((ch) => this.bus.unsubscribe(ch, this.deliver).catch(() => undefined)),
+    );
   }
 }

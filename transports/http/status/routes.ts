@@ -9,7 +9,7 @@ import { JOB_ID_PATTERN } from "../../../bot/jobs/redis-store.ts";
 import type { JobStore } from "../../../bot/jobs/types.ts";
 import type { Principal } from "../../../bot/contract.ts";
 import { selectNodes } from "../../../executors/fleet/index.ts";
-import { ANONYMOUS_ID } from "../../../bot/identity/identity.ts";
+import { ANONYMOUS_ID } from "../../../bot/identity/directory.ts";
 import type { NodeInfo } from "../../../executors/fleet/index.ts";
 import type { Counter } from "../../../lib/metrics.ts";
 import type { HttpApp } from "../context.ts";

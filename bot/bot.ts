@@ -19,7 +19,7 @@ import type { Policy } from "./permissions/policy.ts";
 import { confirmGateStep, resolveConfirmStep } from "./pipeline/confirm.ts";
 import { compose, type BotContext } from "./pipeline/context.ts";
 import { auditStep, errorStep } from "./pipeline/guard.ts";
-import { authorizeStep, executeStep, parseStep } from "./pipeline/steps.ts";
+import { authorizeStep, executeStep, parseStep, type HostFacts } from "./pipeline/steps.ts";
 
 /** Everything the bot is built from. */
 export interface BotDeps {
@@ -34,6 +34,8 @@ export interface BotDeps {
   readonly dangerousHostThreshold: number;
   /** Whether a different principal must confirm dangerous commands. */
   readonly requireOtherPerson: boolean;
+  /** Facts of target hosts, for grants' blast-radius rules (`approval.where`). */
+  readonly hostFacts?: HostFacts;
 }
 
 /** The transport-neutral command handler. */
@@ -55,7 +57,7 @@ export class Bot implements CommandHandler {
       errorStep(deps.logger),
       parseStep(deps.registry),
       resolveConfirmStep(deps.confirms, deps.registry, deps.policy),
-      authorizeStep(deps.policy, deps.dangerousHostThreshold),
+      authorizeStep(deps.policy, deps.dangerousHostThreshold, deps.hostFacts),
       confirmGateStep(deps.confirms, { requireOtherPerson: deps.requireOtherPerson }),
       executeStep(deps.jobs, {
         jobs: m.counter("commodore_jobs_total", "Jobs finished, by command and state"),

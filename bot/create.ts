@@ -85,6 +85,7 @@ export function createBot(options: CreateBotOptions): BotBundle {
     metrics,
   });
   checkGrants(config.roles, registry);
+  const fleetPort = options.fleet;
   const bot = new Bot({
     registry,
     policy,
@@ -95,6 +96,14 @@ export function createBot(options: CreateBotOptions): BotBundle {
     metrics,
     dangerousHostThreshold: config.bot.dangerousHostThreshold,
     requireOtherPerson: config.bot.confirm.requireOtherPerson,
+    ...(fleetPort === undefined
+      ? {}
+      : {
+          hostFacts: async (hostnames: readonly string[]) => {
+            const wanted = new Set(hostnames);
+            return (await fleetPort.nodes()).filter((n) => wanted.has(n.hostname));
+          },
+        }),
   });
   return {
     bot,

@@ -69,11 +69,26 @@ const redisSchema = z
   .strict()
   .superRefine(checkTopology);
 
+/**
+ * Blast-radius approval of a grant: a command it authorizes that touches more than `hostsOver`
+ * hosts, or any host whose facts match `where`, waits for a second person's `confirm`.
+ */
+const approvalSchema = z
+  .object({
+    hostsOver: z.number().int().min(0).max(1_000_000).optional(),
+    where: z.record(z.string().min(1)).optional(),
+  })
+  .strict()
+  .refine((a) => a.hostsOver !== undefined || a.where !== undefined, {
+    message: "hostsOver, where or both",
+  });
+
 const grantSchema = z
   .object({
     command: z.string().regex(/^(\*|[a-z][a-z0-9-]*)$/, "a command name or *"),
     args: z.record(z.union([z.string(), z.array(z.string()).min(1)])).optional(),
     where: z.record(z.string().min(1)).optional(),
+    approval: approvalSchema.optional(),
   })
   .strict();
 

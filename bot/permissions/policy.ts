@@ -14,6 +14,23 @@ export interface GrantConfig {
   readonly args?: Readonly<Record<string, string | readonly string[]>> | undefined;
   /** Facts the targets must have; the caller may repeat them but not change them. */
   readonly where?: Readonly<Record<string, string>> | undefined;
+  /** When a command this grant authorizes needs a second person (blast-radius approval). */
+  readonly approval?: ApprovalRule | undefined;
+}
+
+/**
+ * A grant's blast-radius rule: the command waits for another person's `confirm` when it
+ * touches more than `hostsOver` hosts, or any host whose facts match every `where` glob.
+ */
+export interface ApprovalRule {
+  readonly hostsOver?: number | undefined;
+  readonly where?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A command as a grant authorized it, with the grant's approval rule. */
+export interface Authorized {
+  readonly command: ParsedCommand;
+  readonly approval?: ApprovalRule;
 }
 
 /** A role: a named list of grants. */
@@ -87,16 +104,29 @@ export class Policy {
    * {@link PermissionDeniedError} naming why.
    */
   authorize(principal: Principal, cmd: ParsedCommand, risk: Risk): ParsedCommand {
-    if (cmd.spec.permission === "everyone") return cmd;
+    return this.authorizeGrant(principal, cmd, risk).command;
+  }
+
+  /** {@link authorize}, also naming the approval rule of the grant that allowed it. */
+  authorizeGrant(principal: Principal, cmd: ParsedCommand, risk: Risk): Authorized {
+    if (cmd.spec.permission === "everyone") return { command: cmd };
     const grants = this.grantsFor(principal, risk).filter(
       ([, g]) => g.command === cmd.spec.name || g.command === ANY_COMMAND,
     );
     let reason: string | undefined;
+    let gated: Authorized | undefined;
     for (const [role, grant] of grants) {
       const check = applyGrant(role, grant, cmd);
-      if (check.ok) return check.command;
-      reason ??= check.reason;
+      if (!check.ok) {
+        reason ??= check.reason;
+        continue;
+      }
+      // A grant without an approval rule entitles the caller outright; one with a rule
+      // counts only when no such grant allows the command.
+      if (grant.approval === undefined) return { command: check.command };
+      gated ??= { command: check.command, approval: grant.approval };
     }
+    if (gated !== undefined) return gated;
     if (reason !== undefined)
       throw new PermissionDeniedError(`${principal.id} may not run this: ${reason}`);
     const onlyDefault =

@@ -64,11 +64,16 @@ export function resolveConfirmStep(
   };
 }
 
-/** Parks dangerous commands that are not yet confirmed and tells the caller the code. */
+/**
+ * Parks dangerous commands, and commands a grant's blast-radius rule gates (those always need
+ * another person), that are not yet confirmed, and tells the caller the code.
+ */
 export function confirmGateStep(store: ConfirmStore, settings: ConfirmSettings): Middleware {
   return async (ctx, next) => {
     const cmd = ctx.command;
-    if (cmd === undefined || ctx.risk !== "dangerous" || ctx.confirmedBy !== undefined)
+    const risk = ctx.risk;
+    const gated = risk === "dangerous" || ctx.approval !== undefined;
+    if (cmd === undefined || risk === undefined || !gated || ctx.confirmedBy !== undefined)
       return await next();
     const inv = ctx.invocation;
     const hosts = ctx.targets === undefined ? "" : ` on ${ctx.targets.length} hosts`;
@@ -82,10 +87,10 @@ export function confirmGateStep(store: ConfirmStore, settings: ConfirmSettings):
       where: cmd.where,
       ...(cmd.filters === undefined ? {} : { filters: cmd.filters }),
       ...(cmd.options === undefined ? {} : { options: cmd.options }),
-      risk: ctx.risk,
+      risk,
       targets: ctx.targets ?? [],
-      summary: `would run "${inv.text}"${hosts}`,
-      needsOtherPerson: settings.requireOtherPerson,
+      summary: `would run "${inv.text}"${hosts}${ctx.approval === undefined ? "" : `; needs another person's approval: ${ctx.approval}`}`,
+      needsOtherPerson: settings.requireOtherPerson || ctx.approval !== undefined,
     });
     ctx.outcome = "pending_confirmation";
     ctx.sink({

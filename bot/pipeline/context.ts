@@ -18,6 +18,8 @@ export interface BotContext {
   risk?: Risk;
   /** Hosts the command targets, when it targets hosts. */
   targets?: readonly string[];
+  /** Why a grant's blast-radius rule wants a second person to confirm (unset: it does not). */
+  approval?: string;
   /** Whose command runs: the caller, or the requester of a confirmed command. */
   requester: Principal;
   /** Set when this invocation confirms someone's (or one's own) dangerous command. */

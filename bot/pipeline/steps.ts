@@ -8,7 +8,8 @@ import { parseCommand } from "../commands/parse.ts";
 import type { CommandRegistry } from "../commands/registry.ts";
 import type { JobStore } from "../jobs/types.ts";
 import { newJobId } from "../jobs/redis-store.ts";
-import type { Policy } from "../permissions/policy.ts";
+import type { ApprovalRule, Policy } from "../permissions/policy.ts";
+import { selectNodes } from "../../executors/fleet/index.ts";
 import type { Middleware } from "./context.ts";
 
 const MS_PER_SECOND = 1_000;
@@ -21,19 +22,51 @@ export function parseStep(registry: CommandRegistry): Middleware {
   };
 }
 
+/** The facts of the named hosts (those the fleet knows), for blast-radius rules. */
+export type HostFacts = (
+  hostnames: readonly string[],
+) => Promise<ReadonlyArray<{ readonly hostname: string; readonly facts: Facts }>>;
+
+type Facts = Readonly<Record<string, string>>;
+
+/** Why `rule` wants a second person for a command on `targets`, or undefined. */
+async function approvalReason(
+  rule: ApprovalRule,
+  targets: readonly string[],
+  hostFacts: HostFacts | undefined,
+): Promise<string | undefined> {
+  if (rule.hostsOver !== undefined && targets.length > rule.hostsOver)
+    return `it touches ${targets.length} hosts (more than ${rule.hostsOver})`;
+  const where = rule.where;
+  if (where === undefined || targets.length === 0) return undefined;
+  const terms = Object.entries(where);
+  const described = terms.map(([k, v]) => `${k}=${v}`).join(" ");
+  // Unknown facts cannot prove a host harmless: without them, the rule applies.
+  if (hostFacts === undefined) return `it may touch ${described} hosts`;
+  const hit = selectNodes({ all: false, node_facts: { ...where } }, await hostFacts(targets))[0];
+  return hit === undefined ? undefined : `it touches ${described} hosts (${hit.hostname})`;
+}
+
 /** Checks the caller's grants, applies pinned arguments and targets, then finds the targets. */
-export function authorizeStep(policy: Policy, dangerousHostThreshold: number): Middleware {
+export function authorizeStep(
+  policy: Policy,
+  dangerousHostThreshold: number,
+  hostFacts?: HostFacts,
+): Middleware {
   return async (ctx, next) => {
     const cmd = ctx.command;
     if (cmd === undefined || ctx.confirmedBy !== undefined) return await next();
     const risk = cmd.spec.risk(cmd);
-    const authorized = policy.authorize(ctx.requester, cmd, risk);
+    const { command: authorized, approval } = policy.authorizeGrant(ctx.requester, cmd, risk);
     ctx.command = authorized;
     ctx.risk = risk;
     if (authorized.spec.targets) {
       const targets = await authorized.spec.targets(authorized);
       ctx.targets = targets;
       if (targets.length > dangerousHostThreshold) ctx.risk = "dangerous";
+      const reason =
+        approval === undefined ? undefined : await approvalReason(approval, targets, hostFacts);
+      if (reason !== undefined) ctx.approval = reason;
     }
     await next();
   };

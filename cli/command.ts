@@ -11,6 +11,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM for long-running subcommands. */
   readonly signal: AbortSignal;
+  /** Whether stderr is a terminal (live status lines go there); false when unknown. */
+  readonly stderrIsTty?: boolean;
 }
 
 /** One subcommand. */

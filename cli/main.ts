@@ -31,6 +31,7 @@ function defaultIo(): CliIo {
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     signal: controller.signal,
+    stderrIsTty: process.stderr.isTTY === true,
   };
 }
 

@@ -1,18 +1,15 @@
 /**
  * `commodore fleet <provider> [args…]`: signs a request, waits for the registry's expected
- * hosts, and prints the original protocol's progress lines, one `host: short` line per host and
- * a summary. Exit 0 only when every expected host answered ok.
+ * hosts, and prints the original protocol's progress lines: one `host: short` line per host as
+ * it finishes (a live status line on a terminal's stderr, see cli/live-progress.ts), then the
+ * summary. Exit 0 only when every expected host answered ok.
  */
-import type {
-  FleetProgress,
-  FleetRequest,
-  FleetResult,
-  HostResult,
-} from "../../executors/fleet/index.ts";
+import type { FleetRequest, FleetResult } from "../../executors/fleet/index.ts";
 import { parseAmount } from "../../bot/commands/options.ts";
 import { problemCounts } from "../../bot/format/fleet.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
+import { liveProgress } from "../live-progress.ts";
 import {
   CONTROLLER_FLAGS,
   CONTROLLER_FLAGS_HELP,
@@ -108,12 +105,6 @@ function targeting(values: {
   };
 }
 
-function hostLine(h: HostResult): string {
-  if (h.status === "ok") return `${h.hostname}: ${h.short}`;
-  const label = h.status === "failed" ? `exit ${h.exit ?? "?"}` : h.status.replace("_", " ");
-  return `${h.hostname}: [${label}] ${h.short}`;
-}
-
 /** The summary line, e.g. `3/3 hosts ok in 12 ms` (with the non-ok counts appended). */
 function summaryLine(r: FleetResult): string {
   const s = r.summary;
@@ -123,15 +114,6 @@ function summaryLine(r: FleetResult): string {
     ...((s.skipped ?? 0) > 0 ? [`${s.skipped} skipped`] : []),
   ];
   return `${s.ok}/${s.expected} hosts ok in ${s.durationMs} ms${extra.length > 0 ? ` (${extra.join(", ")})` : ""}`;
-}
-
-function progressPrinter(io: CliIo, ackTimeoutMs: number): (e: FleetProgress) => void {
-  return (e) => {
-    if (e.kind === "published")
-      io.stdout(
-        `accepting acknowledgements for ${ackTimeoutMs} ms from ${e.expected.length} expected hosts\n`,
-      );
-  };
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -161,21 +143,22 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.stderr(`commodore: ${unavailable}\n`);
       return EXIT_UNAVAILABLE;
     }
+    const live = values.json ? undefined : liveProgress(io, ackTimeoutMs);
     const result = await executor.execute(
       { provider, args, ...target, ...(execTimeoutMs ? { execTimeoutMs } : {}) },
       {
         jobId: "cli",
         principalId: io.env["USER"] ?? "cli",
         signal: io.signal,
-        progress: values.json ? () => undefined : progressPrinter(io, ackTimeoutMs),
+        progress: live?.onProgress ?? (() => undefined),
       },
     );
+    live?.end();
     if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     else {
       const s = result.summary;
       io.stdout(`got ${s.acked}/${s.expected} positive acknowledgements\n`);
       io.stdout(`got ${result.replies.length} responses\n`);
-      for (const h of result.hosts) io.stdout(`${hostLine(h)}\n`);
       if (result.stoppedReason) io.stdout(`rollout ${result.stoppedReason}\n`);
       io.stdout(`${summaryLine(result)}\n`);
     }

@@ -11,7 +11,7 @@ import { REQUEST_NAMESPACE } from "../../executors/fleet/protocol/channels.ts";
 import { startFleet, type TestFleet } from "../harness/agents.ts";
 import { tempDir } from "../harness/tmp.ts";
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}, stderrIsTty = false) {
   let stdout = "";
   let stderr = "";
   const code = await main(argv, {
@@ -19,9 +19,13 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
     stderr: (t) => void (stderr += t),
     env,
     signal: new AbortController().signal,
+    stderrIsTty,
   });
   return { code, stdout, stderr };
 }
+
+/** The escape character that starts ANSI sequences. */
+const ESC = String.fromCharCode(0x1b);
 
 describe("commodore fleet / keygen", () => {
   let fleet: TestFleet;
@@ -89,15 +93,35 @@ describe("commodore fleet / keygen", () => {
     assert.equal((await cli(["nodes", "accept", ...base()])).code, 64);
   });
 
-  test("prints progress, one line per host and the summary; exit 0", async () => {
+  test("prints progress, each host's line as it finishes, then the summary; exit 0", async () => {
     const r = await cli(["fleet", "ping", ...base(), "--where", "role=web"]);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n");
     assert.equal(lines[0], "accepting acknowledgements for 2000 ms from 2 expected hosts");
-    assert.equal(lines[1], "got 2/2 positive acknowledgements");
-    assert.equal(lines[2], "got 2 responses");
-    assert.deepEqual(lines.slice(3, 5), ["www01: pong", "www02: pong"]);
+    assert.deepEqual(lines.slice(1, 3).sort(), ["www01: pong", "www02: pong"]);
+    assert.equal(lines[3], "got 2/2 positive acknowledgements");
+    assert.equal(lines[4], "got 2 responses");
     assert.match(lines[5] ?? "", /^2\/2 hosts ok in \d+ ms \(1 noop\)$/);
+    assert.equal(r.stderr, "", "no status line on a pipe");
+  });
+
+  test("on a terminal a live status line goes to stderr, coloured unless NO_COLOR", async () => {
+    const tty = await cli(["fleet", "ping", ...base(), "--where", "role=web"], {}, true);
+    assert.equal(tty.code, 0, tty.stderr);
+    const frames = tty.stderr.split(`\r${ESC}[2K`).filter((f) => f !== "");
+    assert.ok(
+      frames.some((f) => f.includes("acked 2/2")),
+      tty.stderr,
+    );
+    assert.ok(tty.stderr.endsWith(`\r${ESC}[2K`), "the status line is cleared before the summary");
+    assert.ok(tty.stderr.includes(`${ESC}[32mdone 2${ESC}[0m`), "colour on a terminal");
+    assert.doesNotMatch(tty.stdout, new RegExp(ESC), "stdout stays plain");
+    const plain = await cli(["fleet", "ping", ...base()], { NO_COLOR: "1" }, true);
+    assert.ok(plain.stderr.includes("done 3"), plain.stderr);
+    assert.ok(!plain.stderr.includes(`${ESC}[3`), "NO_COLOR: no colour codes");
+    const json = await cli(["fleet", "ping", ...base(), "--json"], {}, true);
+    assert.equal(json.stderr, "", "--json prints no progress");
+    assert.doesNotThrow(() => JSON.parse(json.stdout) as unknown);
   });
 
   test("--json prints the structured result; failures give exit 1", async () => {

@@ -19,7 +19,9 @@ import type { Policy } from "./permissions/policy.ts";
 import { confirmGateStep, resolveConfirmStep } from "./pipeline/confirm.ts";
 import { compose, type BotContext } from "./pipeline/context.ts";
 import { auditStep, errorStep } from "./pipeline/guard.ts";
+import { resolveRerunStep } from "./pipeline/rerun.ts";
 import { authorizeStep, executeStep, parseStep, type HostFacts } from "./pipeline/steps.ts";
+import { jobReadCheck } from "./commands/job-access.ts";
 
 /** Everything the bot is built from. */
 export interface BotDeps {
@@ -57,6 +59,7 @@ export class Bot implements CommandHandler {
       errorStep(deps.logger),
       parseStep(deps.registry),
       resolveConfirmStep(deps.confirms, deps.registry, deps.policy),
+      resolveRerunStep(deps.jobs, deps.registry, jobReadCheck(deps.policy, deps.registry)),
       authorizeStep(deps.policy, deps.dangerousHostThreshold, deps.hostFacts),
       confirmGateStep(deps.confirms, { requireOtherPerson: deps.requireOtherPerson }),
       executeStep(deps.jobs, {

@@ -22,6 +22,8 @@ export interface JobRecord {
   readonly targets?: readonly string[];
   /** Principal who confirmed a dangerous command. */
   readonly confirmedBy?: string;
+  /** The job this one reran (`rerun <job> failed|silent|all`). */
+  readonly rerunOf?: string;
   readonly result?: CommandResult;
   /** Set when the command itself failed (not when some of its targets did). */
   readonly error?: { readonly code: string; readonly message: string };

@@ -60,6 +60,7 @@ export function resolveConfirmStep(
     ctx.targets = taken.targets;
     ctx.requester = taken.requester;
     ctx.confirmedBy = me.id;
+    ctx.commandText = taken.text;
     await next();
   };
 }

@@ -20,6 +20,10 @@ export interface BotContext {
   targets?: readonly string[];
   /** Why a grant's blast-radius rule wants a second person to confirm (unset: it does not). */
   approval?: string;
+  /** The command text the job records, when it is not the invocation's (confirm, rerun). */
+  commandText?: string;
+  /** The job this invocation reruns. */
+  rerunOf?: string;
   /** Whose command runs: the caller, or the requester of a confirmed command. */
   requester: Principal;
   /** Set when this invocation confirms someone's (or one's own) dangerous command. */

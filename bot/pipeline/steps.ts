@@ -90,7 +90,7 @@ export function executeStep(store: JobStore, metrics: JobMetrics): Middleware {
     const inv = ctx.invocation;
     await store.create({
       id: jobId,
-      text: inv.text,
+      text: ctx.commandText ?? inv.text,
       command: cmd.spec.name,
       principal: ctx.requester.id,
       transport: inv.transport,
@@ -98,6 +98,7 @@ export function executeStep(store: JobStore, metrics: JobMetrics): Middleware {
       createdAt: new Date().toISOString(),
       ...(ctx.targets === undefined ? {} : { targets: ctx.targets }),
       ...(ctx.confirmedBy === undefined ? {} : { confirmedBy: ctx.confirmedBy }),
+      ...(ctx.rerunOf === undefined ? {} : { rerunOf: ctx.rerunOf }),
     });
     ctx.jobId = jobId;
     const caller = ctx.sink;

@@ -18,6 +18,7 @@ import { helpCommand } from "./help.ts";
 import { jobCommand, jobsCommand } from "./jobs.ts";
 import { nodesCommand } from "./nodes.ts";
 import { provisionCommand } from "./provision.ts";
+import { rerunCommand } from "./rerun.ts";
 
 /** What the built-in commands need. */
 export interface BuiltinDeps {
@@ -43,7 +44,8 @@ export function builtinRegistry(deps: BuiltinDeps): CommandRegistry {
     .register(provisionCommand(deps.provision))
     .register(jobCommand(deps.jobs, deps.provision))
     .register(auditCommand(deps.audit))
-    .register(confirmCommand(deps.confirmTtlSeconds));
+    .register(confirmCommand(deps.confirmTtlSeconds))
+    .register(rerunCommand());
 }
 
 /** Checks that every grant names a known command and known argument names. */

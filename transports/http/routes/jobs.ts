@@ -1,12 +1,21 @@
-/** `GET /jobs`, `GET /jobs/:id` and `GET /nodes`, answered through the bot's commands. */
+/**
+ * `GET /jobs`, `GET /jobs/:id`, `POST /jobs/:id/rerun` and `GET /nodes`, answered through the
+ * bot's commands.
+ */
 import { quoteWords } from "../../../bot/commands/tokenize.ts";
 import type { CommandHandler } from "../../../bot/contract.ts";
 import { JOB_ID_PATTERN } from "../../../bot/jobs/redis-store.ts";
 import type { Context } from "hono";
+import { z } from "zod";
+import { RERUN_SUBSETS } from "../../../bot/pipeline/rerun.ts";
 import type { HttpApp, HttpEnv } from "../context.ts";
 import { sendError } from "../errors.ts";
 import { respond } from "../respond.ts";
 import { runCommand } from "../run.ts";
+import { readJson } from "../body.ts";
+
+/** The body of `POST /jobs/:id/rerun`: which hosts of the job to run again (default failed). */
+export const rerunBody = z.object({ subset: z.enum(RERUN_SUBSETS).default("failed") }).strict();
 
 /** Registers the read-only job and node routes. */
 export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
@@ -41,6 +50,20 @@ export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
       );
     const outcome = await run(c, ["job", id], "GET /jobs/:id");
     return respond(c, outcome, (o) => (o.result.kind === "data" ? o.result.data : o.result));
+  });
+
+  app.post("/jobs/:id/rerun", async (c) => {
+    const id = c.req.param("id");
+    if (!JOB_ID_PATTERN.test(id))
+      return sendError(
+        c,
+        "E_NOT_FOUND",
+        `no job ${JSON.stringify(id).slice(0, 40)}`,
+        "job ids look like j3fa9c01b7e42",
+      );
+    const body = await readJson(c, rerunBody);
+    const outcome = await run(c, ["rerun", id, body.subset], "POST /jobs/:id/rerun");
+    return respond(c, outcome);
   });
 
   app.get("/nodes", async (c) => {

@@ -29,7 +29,11 @@ export interface LiveProgress {
 }
 
 /** Live progress for `io`; `ackTimeoutMs` is quoted in the first line, as the original did. */
-export function liveProgress(io: CliIo, ackTimeoutMs: number): LiveProgress {
+export function liveProgress(
+  io: CliIo,
+  ackTimeoutMs: number,
+  options: { readonly hostLines: boolean } = { hostLines: true },
+): LiveProgress {
   const status = io.stderrIsTty === true;
   const colour = status && io.env["NO_COLOR"] === undefined;
   const paint = (code: string, text: string) => (colour ? `${code}${text}${RESET}` : text);
@@ -73,8 +77,10 @@ export function liveProgress(io: CliIo, ackTimeoutMs: number): LiveProgress {
         case "host":
           done++;
           if (e.result.status !== "ok") failed++;
-          clear();
-          io.stdout(`${hostLine(e.result)}\n`);
+          if (options.hostLines) {
+            clear();
+            io.stdout(`${hostLine(e.result)}\n`);
+          }
           break;
         case "noop":
           return;

@@ -7,6 +7,7 @@
 import type { FleetRequest, FleetResult } from "../../executors/fleet/index.ts";
 import { parseAmount } from "../../bot/commands/options.ts";
 import { problemCounts } from "../../bot/format/fleet.ts";
+import { groupHeadline, outputGroups } from "../../bot/format/outliers.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { liveProgress } from "../live-progress.ts";
@@ -105,6 +106,23 @@ function targeting(values: {
   };
 }
 
+/** Lines of each group's output shown by `--group`. */
+const GROUP_PREVIEW_LINES = 3;
+
+/** Hosts folded into groups of identical outcome, minorities first; with `diff`, how each differs. */
+function groupLines(result: FleetResult, diff: boolean): string[] {
+  return outputGroups(result).flatMap((g) => [
+    groupHeadline(g),
+    ...(diff && g.diff !== undefined
+      ? g.diff.map((d) => `  ${d}`)
+      : g.text
+          .split("\n")
+          .slice(0, GROUP_PREVIEW_LINES)
+          .filter((l) => l !== "")
+          .map((l) => `  ${l}`)),
+  ]);
+}
+
 /** The summary line, e.g. `3/3 hosts ok in 12 ms` (with the non-ok counts appended). */
 function summaryLine(r: FleetResult): string {
   const s = r.summary;
@@ -128,8 +146,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     "ack-timeout": { type: "string" },
     timeout: { type: "string" },
     json: { type: "boolean" },
+    group: { type: "boolean" },
+    diff: { type: "boolean" },
   });
   const [provider, ...args] = positionals;
+  const grouped = values.group === true || values.diff === true;
   if (provider === undefined)
     throw new MissingArgumentError(NAME, "provider (e.g. ping, uptime, facts)");
   const target = targeting(values);
@@ -143,7 +164,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.stderr(`commodore: ${unavailable}\n`);
       return EXIT_UNAVAILABLE;
     }
-    const live = values.json ? undefined : liveProgress(io, ackTimeoutMs);
+    const live = values.json ? undefined : liveProgress(io, ackTimeoutMs, { hostLines: !grouped });
     const result = await executor.execute(
       { provider, args, ...target, ...(execTimeoutMs ? { execTimeoutMs } : {}) },
       {
@@ -154,8 +175,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       },
     );
     live?.end();
-    if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    if (values.json)
+      io.stdout(`${JSON.stringify({ ...result, groups: outputGroups(result) }, null, 2)}\n`);
     else {
+      if (grouped)
+        for (const line of groupLines(result, values.diff === true)) io.stdout(`${line}\n`);
       const s = result.summary;
       io.stdout(`got ${s.acked}/${s.expected} positive acknowledgements\n`);
       io.stdout(`got ${result.replies.length} responses\n`);
@@ -190,7 +214,9 @@ ${CONTROLLER_FLAGS_HELP}
   --stop-after-failures N  start no new host after N failed hosts
   --ack-timeout MS      wait this long for acknowledgements (default 2000)
   --timeout MS          execution timeout after the ack (default per provider)
-  --json                print the structured result as JSON
+  --group               fold hosts with identical output into groups, minorities first
+  --diff                like --group, showing how each minority differs from the majority
+  --json                print the structured result as JSON (with its groups)
 
 Exit status: 0 all hosts ok, 1 some host failed or stayed silent, 2 no host matched.`,
   run,

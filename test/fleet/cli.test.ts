@@ -124,6 +124,39 @@ describe("commodore fleet / keygen", () => {
     assert.doesNotThrow(() => JSON.parse(json.stdout) as unknown);
   });
 
+  test("--group folds identical outcomes, minorities first; --diff shows how they differ", async () => {
+    const grouped = await cli(["fleet", "facts", "role", ...base(), "--group"]);
+    assert.equal(grouped.code, 0, grouped.stderr);
+    const lines = grouped.stdout.trim().split("\n");
+    const heads = lines.filter((l) => !l.startsWith("  ") && /: ok, \d+ lines?/.test(l));
+    assert.deepEqual(
+      heads.map((l) => l.split(":")[0]),
+      ["db01", "www01, www02"],
+      "the minority first, the majority last",
+    );
+    assert.match(heads[0] ?? "", /differs from the majority/);
+    assert.ok(!lines.some((l) => l.startsWith("www01: ")), "no per-host lines when grouped");
+    const diffed = await cli(["fleet", "facts", "role", ...base(), "--diff"]);
+    const diff = diffed.stdout.split("\n").filter((l) => /^ {2}[-+]/.test(l));
+    assert.ok(
+      diff.some((l) => l.startsWith("  -") && l.includes("web")),
+      diffed.stdout,
+    );
+    assert.ok(
+      diff.some((l) => l.startsWith("  +") && l.includes("db")),
+      diffed.stdout,
+    );
+    const json = await cli(["fleet", "facts", "role", ...base(), "--json"]);
+    const parsed = JSON.parse(json.stdout) as { groups: { hosts: string[]; majority: boolean }[] };
+    assert.deepEqual(
+      parsed.groups.map((g) => [g.hosts, g.majority]),
+      [
+        [["db01"], false],
+        [["www01", "www02"], true],
+      ],
+    );
+  });
+
   test("--json prints the structured result; failures give exit 1", async () => {
     const r = await cli(["fleet", "ping", "bad-arg", ...base(), "--json"]);
     assert.equal(r.code, 1);

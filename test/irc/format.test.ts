@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { collapseRuns, naturalCompare } from "../../transports/irc/format/hostnames.ts";
+import { collapseRuns, naturalCompare } from "../../bot/format/hostnames.ts";
 import { formatFleetResult } from "../../transports/irc/format/fleet.ts";
 import { formatConfirm, formatError, formatResult } from "../../transports/irc/format/events.ts";
 import { ProgressTracker } from "../../transports/irc/format/progress.ts";

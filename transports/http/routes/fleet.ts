@@ -1,12 +1,14 @@
 /**
  * `POST /fleet` with `{"args": ["uptime"], "where": {"role": "web"}}`: the original's answer
- * shape `{count, message, resps}` plus `summary` and `jobId`. Optional `filter` (where terms
+ * shape `{count, message, resps}` plus `summary`, `groups` (hosts with identical outcomes,
+ * minorities first with a diff against the majority: bot/format/outliers.ts) and `jobId`. Optional `filter` (where terms
  * such as `env!=prod`), `hosts`, `limit`, `batch`, `batchWait` (seconds) and
  * `stopAfterFailures` become the same command text as on IRC.
  */
 import { z } from "zod";
 import { quoteWords } from "../../../bot/commands/tokenize.ts";
 import { hostLines, summaryLine, fleetOk } from "../../../bot/format/fleet.ts";
+import { outputGroups } from "../../../bot/format/outliers.ts";
 import type { CommandHandler } from "../../../bot/contract.ts";
 import { readJson } from "../body.ts";
 import type { HttpApp } from "../context.ts";
@@ -88,6 +90,7 @@ export function fleetRoute(app: HttpApp, bot: CommandHandler): void {
           line: summaryLine(fleet),
           hosts: fleet.hosts,
         },
+        groups: outputGroups(fleet),
         jobId: o.jobId,
       };
     });

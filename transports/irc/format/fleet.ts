@@ -4,7 +4,7 @@
  */
 import type { FleetResult, HostResult } from "../../../executors/fleet/index.ts";
 import { problemCounts } from "../../../bot/format/fleet.ts";
-import { collapseRuns, naturalCompare } from "./hostnames.ts";
+import { collapseRuns, naturalCompare } from "../../../bot/format/hostnames.ts";
 
 /** Result lines plus the one-line summary used when the full text is too long for a channel. */
 export interface FormattedResult {

@@ -1,0 +1,164 @@
+/**
+ * `npm run bench:e2e`: what an operator feels, measured on real processes. Starts a real
+ * redis-server and 3 real `commodore agent` processes (bin/commodore.js; ssh-keygen host keys;
+ * allowed_signers from `commodore keygen`; keys accepted with `commodore nodes accept`), then:
+ *
+ * 1. CLI wall time: `node bin/commodore.js fleet ping` from spawn to exit, median of several
+ *    runs, next to a bare `node -e 0` and to the round time the command itself reports
+ *    ("N/N hosts ok in X ms"). Prints wall / (4 × node -e 0 + round) (goal <= 1.0) and what
+ *    lingered: wall minus the moment the summary line was printed.
+ * 2. Agent footprint: idle RSS (VmRSS after a settle period) and CPU per served ping
+ *    (utime + stime from /proc/<pid>/stat around a series of pings sent by an in-process
+ *    controller, minus the idle rate measured over the settle period), with the goals
+ *    (<= 50 MiB, <= 0.5 ms).
+ *
+ * Needs dist/ (`npm run build`). Knobs: BENCH_E2E_AGENTS=3 BENCH_E2E_RUNS=7
+ * BENCH_E2E_SETTLE_MS=5000 BENCH_E2E_PINGS=300.
+ */
+import { execFileSync } from "node:child_process";
+import { availableParallelism, cpus } from "node:os";
+import { createFleetExecutor } from "../executors/fleet/index.ts";
+import { MetricsRegistry } from "../lib/metrics.ts";
+import {
+  CLI,
+  cliEnv,
+  cpuTicks,
+  median,
+  rssMiB,
+  startRealFleet,
+  timed,
+  type RealFleet,
+} from "./real-fleet.ts";
+
+const AGENTS = Number(process.env["BENCH_E2E_AGENTS"] ?? "3");
+const RUNS = Number(process.env["BENCH_E2E_RUNS"] ?? "7");
+const SETTLE_MS = Number(process.env["BENCH_E2E_SETTLE_MS"] ?? "5000");
+const PINGS = Number(process.env["BENCH_E2E_PINGS"] ?? "300");
+const GOAL_RATIO = 1.0;
+const GOAL_RSS_MIB = 50;
+const GOAL_CPU_MS = 0.5;
+const SUMMARY = /^(\d+)\/(\d+) hosts ok in (\d+) ms/m;
+const TICKS_PER_S = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (v: number, d = 1) => v.toFixed(d);
+
+async function cliWallTime(fleet: RealFleet): Promise<void> {
+  const env = cliEnv();
+  const bare: number[] = [];
+  const walls: number[] = [];
+  const rounds: number[] = [];
+  const lingers: number[] = [];
+  // One unmeasured run of each warms the page cache.
+  await timed(process.execPath, ["-e", "0"], { env });
+  await timed(process.execPath, [CLI, "fleet", "ping", ...fleet.flags], { env });
+  for (let i = 0; i < RUNS; i++) {
+    bare.push((await timed(process.execPath, ["-e", "0"], { env })).wallMs);
+    const r = await timed(process.execPath, [CLI, "fleet", "ping", ...fleet.flags], {
+      env,
+      mark: SUMMARY,
+      timeoutMs: 30_000,
+    });
+    const m = SUMMARY.exec(r.stdout);
+    if (r.code !== 0 || !m || m[1] !== String(AGENTS) || m[2] !== String(AGENTS))
+      throw new Error(`fleet ping run ${i}: exit ${r.code}\n${r.stdout}${r.stderr}`);
+    walls.push(r.wallMs);
+    rounds.push(Number(m[3]));
+    lingers.push(r.wallMs - r.markMs);
+  }
+  const bareMs = median(bare);
+  const wall = median(walls);
+  const round = median(rounds);
+  const linger = median(lingers);
+  const ratio = wall / (4 * bareMs + round);
+  console.log(`CLI wall time, ${AGENTS} real agents, median of ${RUNS} runs:`);
+  console.log(`  node -e 0                      ${fmt(bareMs)} ms`);
+  console.log(
+    `  commodore fleet ping           ${fmt(wall)} ms wall (runs: ${walls.map((w) => fmt(w, 0)).join(", ")})`,
+  );
+  console.log(`  round it reports               ${fmt(round, 0)} ms`);
+  console.log(
+    `  lingered after the summary     ${fmt(linger)} ms (max ${fmt(Math.max(...lingers))})`,
+  );
+  console.log(
+    `  wall / (4 x node -e 0 + round) = ${fmt(wall)} / (4 x ${fmt(bareMs)} + ${fmt(round, 0)}) = ` +
+      `${fmt(ratio, 2)} (goal <= ${GOAL_RATIO}): ${ratio <= GOAL_RATIO ? "met" : "NOT met"}`,
+  );
+}
+
+async function agentFootprint(fleet: RealFleet, idleTicksPerMs: number[]): Promise<void> {
+  const rss = fleet.agents.map((a) => rssMiB(a.pid));
+  const executor = createFleetExecutor({
+    metrics: new MetricsRegistry(),
+    redisUrl: fleet.redis.url,
+    keyPath: fleet.keyPath,
+    principal: fleet.principal,
+    enrollment: "manual",
+  });
+  const ctx = {
+    jobId: "bench-e2e",
+    principalId: "bench",
+    signal: new AbortController().signal,
+    progress: () => undefined,
+  };
+  const ping = async () => {
+    const r = await executor.execute({ provider: "ping", args: [], where: {} }, ctx);
+    if (r.summary.ok !== AGENTS)
+      throw new Error(`ping: ${r.summary.ok}/${AGENTS} ok (${JSON.stringify(r.summary)})`);
+  };
+  let perPing: number[] = [];
+  let elapsed = 0;
+  try {
+    for (let i = 0; i < 5; i++) await ping();
+    const before = fleet.agents.map((a) => cpuTicks(a.pid));
+    const t0 = performance.now();
+    for (let i = 0; i < PINGS; i++) await ping();
+    elapsed = performance.now() - t0;
+    const after = fleet.agents.map((a) => cpuTicks(a.pid));
+    perPing = fleet.agents.map((_, i) => {
+      const ticks = (after[i] ?? 0) - (before[i] ?? 0) - (idleTicksPerMs[i] ?? 0) * elapsed;
+      return ((ticks / TICKS_PER_S) * 1000) / PINGS;
+    });
+  } finally {
+    await executor.close();
+  }
+  const rssAfter = fleet.agents.map((a) => rssMiB(a.pid));
+  const maxRss = Math.max(...rss);
+  const cpu = median(perPing);
+  console.log(`Agent footprint (${AGENTS} real agent processes; /proc, ${TICKS_PER_S} ticks/s):`);
+  console.log(
+    `  idle RSS after ${SETTLE_MS} ms settle: ${rss.map((v) => fmt(v)).join(", ")} MiB ` +
+      `(goal <= ${GOAL_RSS_MIB} MiB): ${maxRss <= GOAL_RSS_MIB ? "met" : "NOT met"}`,
+  );
+  console.log(`  RSS after ${PINGS} more pings:   ${rssAfter.map((v) => fmt(v)).join(", ")} MiB`);
+  console.log(
+    `  CPU per served ping (utime+stime over ${PINGS} pings in ${fmt(elapsed / 1000)} s, ` +
+      `idle rate subtracted): ${perPing.map((v) => fmt(v, 3)).join(", ")} ms, median ${fmt(cpu, 3)} ms ` +
+      `(goal <= ${GOAL_CPU_MS} ms): ${cpu <= GOAL_CPU_MS ? "met" : "NOT met"}`,
+  );
+}
+
+const cores = availableParallelism();
+console.log(
+  `bench:e2e on ${cores} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, ${new Date().toISOString()}`,
+);
+process.stderr.write(`starting redis-server and ${AGENTS} agent processes…\n`);
+const fleet = await startRealFleet(
+  AGENTS,
+  (i) => `bench-agent-${i + 1}`,
+  () => ({ role: "bench" }),
+);
+try {
+  // Settle, measuring the idle CPU rate of each agent (heartbeats, timers) on the way.
+  const idle0 = fleet.agents.map((a) => cpuTicks(a.pid));
+  const t0 = performance.now();
+  await sleep(SETTLE_MS);
+  const idleMs = performance.now() - t0;
+  const idleRate = fleet.agents.map((a, i) => (cpuTicks(a.pid) - (idle0[i] ?? 0)) / idleMs);
+  process.stderr.write("measuring agent footprint…\n");
+  await agentFootprint(fleet, idleRate);
+  process.stderr.write("timing the CLI…\n");
+  await cliWallTime(fleet);
+} finally {
+  await fleet.stop();
+}

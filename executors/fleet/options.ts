@@ -30,6 +30,13 @@ export const MAX_REGISTRATION_TTL_MS = 86_400_000;
 export const DEFAULT_START_HOLD_MS = 50;
 /** Upper bound for `startHoldMs` (well under any sensible ack timeout). */
 export const MAX_START_HOLD_MS = 1_000;
+/**
+ * Default for `startDelayMs`: how long an agent answering a protocol-2 request lets a provider
+ * run before it sends `start`. A provider done by then gets one signed reply, `complete`.
+ */
+export const DEFAULT_START_DELAY_MS = 25;
+/** Upper bound for `startDelayMs` (well under the controller's default 2 s ack timeout). */
+export const MAX_START_DELAY_MS = 500;
 /** Upper bound for `verifyConcurrency`. */
 export const MAX_VERIFY_CONCURRENCY = 256;
 
@@ -73,6 +80,12 @@ export const agentOptionsSchema = z.object({
   registrationTtlMs: ms.default(30_000),
   /** Upper bound on any provider's execution time, whatever the request asks. */
   maxExecTimeoutMs: ms.default(300_000),
+  /**
+   * For controllers that read protocol 2: a provider that finishes within this many ms is
+   * answered with `complete` alone; one still running then gets `start` at once and `complete`
+   * later. 0 always sends `start` first. Keep it well under the controller's ack timeout.
+   */
+  startDelayMs: z.number().int().min(0).max(MAX_START_DELAY_MS).default(DEFAULT_START_DELAY_MS),
   /** The action providers (service, exec, pull, log) this agent offers, and their limits. */
   actions: actionProvidersSchema.default({}),
   /** Which signer principals (and end users) may call which providers; default deny. */
@@ -118,7 +131,7 @@ export const controllerOptionsSchema = z.object({
   principal: z.string().min(1).max(255).default("commodore"),
   /** Validity window put in each request. */
   requestTtlMs: ms.default(60_000),
-  /** How long to wait for `start` from each expected host. */
+  /** How long to wait for each expected host's ack: its `start`, or a `complete` alone (v2). */
   ackTimeoutMs: ms.default(2_000),
   /** Execution timeout (after the host's ack) for providers not listed in providerTimeoutsMs. */
   execTimeoutMs: ms.default(30_000),

@@ -1,7 +1,9 @@
 /**
  * `commodore agent`: subscribes to the request channel, admits only signed, fresh, unseen
  * requests from allowed controllers, answers `noop` or `start`, runs the provider and answers
- * `complete`, every reply signed with the host key. Registers itself with a heartbeat.
+ * `complete`, every reply signed with the host key. When the controller reads protocol 2 and
+ * the provider finishes within `startDelayMs`, `complete` alone answers (one signature instead
+ * of two). Registers itself with a heartbeat.
  */
 import { randomUUID } from "node:crypto";
 import { errorMessage } from "../../../lib/errors.ts";
@@ -17,7 +19,12 @@ import { fleetNames } from "../protocol/channels.ts";
 import { sealEnvelope } from "../protocol/envelope.ts";
 import { loadPrivateKey } from "../protocol/keys.ts";
 import { FilterTooCostlyError } from "../protocol/match-budget.ts";
-import { PROTOCOL_VERSION, type ReplyMessage, type RequestMessage } from "../protocol/messages.ts";
+import {
+  PROTOCOL_VERSION,
+  SINGLE_REPLY_PROTOCOL,
+  type ReplyMessage,
+  type RequestMessage,
+} from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
 import { ReplayCache } from "../protocol/replay-cache.ts";
 import { actionProviders } from "../providers/actions.ts";
@@ -32,6 +39,16 @@ import { readHostCertificate } from "./host-certificate.ts";
 import { register, unregister } from "./registration.ts";
 import { EXIT, ProviderRunner } from "./runner.ts";
 import { sshAgentSecurity, type AgentSecurity } from "./security.ts";
+
+/**
+ * The reply protocol for `req`: 2 (a fast provider answered by `complete` alone) when the
+ * controller lists it in `reply_protocols`, else 1 (`start` then `complete`).
+ */
+function replyProtocolFor(req: RequestMessage): ReplyMessage["protocol"] {
+  return req.reply_protocols?.includes(SINGLE_REPLY_PROTOCOL) === true
+    ? SINGLE_REPLY_PROTOCOL
+    : PROTOCOL_VERSION;
+}
 
 /** Everything `createAgent` accepts: validated options plus runtime collaborators. */
 export interface AgentOptions extends AgentConfigInput {
@@ -126,8 +143,9 @@ export function createAgent(options: AgentOptions): Agent {
   };
 
   const serve = async (req: RequestMessage): Promise<void> => {
+    const protocol = replyProtocolFor(req);
     const base = {
-      protocol: PROTOCOL_VERSION,
+      protocol,
       type: "reply",
       in_reply_to: req.id,
       hostname,
@@ -144,8 +162,11 @@ export function createAgent(options: AgentOptions): Agent {
       provider: req.command.provider,
       args: req.command.args,
     });
-    publish(req.reply_to, { ...base, uuid, status: "start", sent_at: now() });
+    const sendStart = () =>
+      publish(req.reply_to, { ...base, uuid, status: "start", sent_at: now() });
     if (!access.ok && runner.has(req.command.provider)) {
+      // Refusals keep their shape in every version: a signed start, then the exit-77 complete.
+      sendStart();
       handled.inc({ outcome: "refused" });
       log.warn("request refused", {
         requestId: req.id,
@@ -159,6 +180,10 @@ export function createAgent(options: AgentOptions): Agent {
       return;
     }
     handled.inc({ outcome: "start" });
+    // Protocol 1 (or no delay): acknowledge at once. Protocol 2: only if still running later.
+    const delayMs = protocol === SINGLE_REPLY_PROTOCOL ? config.startDelayMs : 0;
+    const startTimer = delayMs > 0 ? setTimeout(sendStart, delayMs) : undefined;
+    if (startTimer === undefined) sendStart();
     const started = performance.now();
     const output: ProviderOutput = await runner.run({
       provider: req.command.provider,
@@ -172,6 +197,7 @@ export function createAgent(options: AgentOptions): Agent {
         facts,
       },
     });
+    clearTimeout(startTimer);
     execSeconds.observe((performance.now() - started) / 1000, {
       provider: runner.has(req.command.provider) ? req.command.provider : "unknown",
     });

@@ -7,7 +7,11 @@ import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadSigner } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
 import { sealEnvelope } from "../protocol/envelope.ts";
-import { PROTOCOL_VERSION, type RegistrationMessage } from "../protocol/messages.ts";
+import {
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOLS,
+  type RegistrationMessage,
+} from "../protocol/messages.ts";
 
 /** What a registration says. */
 export interface RegistrationData {
@@ -38,6 +42,7 @@ export async function register(
     sent_at: now,
     ttl_ms: data.ttlMs,
     ...(data.certificate === undefined ? {} : { certificate: data.certificate }),
+    protocols: [...SUPPORTED_PROTOCOLS],
   };
   await redis
     .multi()

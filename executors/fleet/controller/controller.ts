@@ -19,7 +19,12 @@ import { loadAllowedSigners } from "../protocol/allowed-signers.ts";
 import { fleetNames } from "../protocol/channels.ts";
 import { openEnvelope, sealEnvelope } from "../protocol/envelope.ts";
 import { loadPrivateKey } from "../protocol/keys.ts";
-import { PROTOCOL_VERSION, replySchema, type RequestMessage } from "../protocol/messages.ts";
+import {
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOLS,
+  replySchema,
+  type RequestMessage,
+} from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
 import type {
   FactFilter,
@@ -185,7 +190,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
         reason: "not_open",
         detail: `reply on ${channel}, which has no open request`,
       });
-    const opened = openEnvelope(raw, replySchema);
+    const opened = openEnvelope(raw, replySchema, SUPPORTED_PROTOCOLS);
     if (!opened.ok) return rejections.record(opened.rejection, { requestId: entry.id });
     const { message: reply, payload, sig } = opened.opened;
     if (reply.in_reply_to !== entry.id) {
@@ -281,6 +286,8 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
             args: [...request.args],
             ...(askedTimeoutMs === undefined ? {} : { timeout_ms: askedTimeoutMs }),
           },
+          // Version-2 agents may then answer a fast provider with `complete` alone.
+          reply_protocols: [...SUPPORTED_PROTOCOLS],
         };
         await bus.publish(names.requests, sealEnvelope(message, identity.signer));
         requests.inc({ provider: request.provider });

@@ -16,7 +16,11 @@ import type { PayloadVerifier } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
 import { openEnvelope } from "../protocol/envelope.ts";
 import { parsePublicKeyLine } from "../protocol/keys.ts";
-import { registrationSchema, type RegistrationMessage } from "../protocol/messages.ts";
+import {
+  SUPPORTED_PROTOCOLS,
+  registrationSchema,
+  type RegistrationMessage,
+} from "../protocol/messages.ts";
 import type { Rejection, RejectionRecorder } from "../protocol/rejections.ts";
 import type { NodeInfo } from "../types.ts";
 import type { Candidate, Enrollment } from "./enrollment.ts";
@@ -175,7 +179,7 @@ export class RegistryReader {
       this.rejections.record(r, { hostname: host, message: "registration" });
       return undefined;
     };
-    const opened = openEnvelope(raw, registrationSchema);
+    const opened = openEnvelope(raw, registrationSchema, SUPPORTED_PROTOCOLS);
     if (!opened.ok) return refuse(opened.rejection);
     const { message: reg, payload, sig } = opened.opened;
     if (reg.hostname !== host)

@@ -29,10 +29,15 @@ function reject(reason: Rejection["reason"], detail: string): { ok: false; rejec
   return { ok: false, rejection: { reason, detail } };
 }
 
-/** Decodes an envelope and validates its payload against `schema`. */
+/**
+ * Decodes an envelope and validates its payload against `schema`; a payload whose `protocol` is
+ * not one of `versions` (default: only {@link PROTOCOL_VERSION}) is refused as
+ * `unsupported_version` before the schema runs.
+ */
 export function openEnvelope<T>(
   raw: string | Buffer,
   schema: ZodType<T, ZodTypeDef, unknown>,
+  versions: readonly number[] = [PROTOCOL_VERSION],
 ): { ok: true; opened: Opened<T> } | { ok: false; rejection: Rejection } {
   if (raw.length > MAX_MESSAGE_BYTES)
     return reject("oversize", `${raw.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
@@ -55,10 +60,10 @@ export function openEnvelope<T>(
     return reject("malformed_json", "payload is not JSON");
   }
   const version = (inner as { protocol?: unknown } | null)?.protocol;
-  if (version !== PROTOCOL_VERSION) {
+  if (typeof version !== "number" || !versions.includes(version)) {
     return reject(
       "unsupported_version",
-      `protocol ${JSON.stringify(version)}, expected ${PROTOCOL_VERSION}`,
+      `protocol ${JSON.stringify(version)}, expected ${versions.join(" or ")}`,
     );
   }
   const parsed = schema.safeParse(inner);

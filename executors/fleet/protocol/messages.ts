@@ -7,8 +7,20 @@
 import { z } from "zod";
 import type { FactOp } from "../types.ts";
 
-/** Protocol version carried in every payload. */
+/**
+ * Version of requests and enrollment records, and of registrations as agents write them: their
+ * format has not changed since version 1, so agents and controllers of every release read them.
+ */
 export const PROTOCOL_VERSION = 1;
+/**
+ * Version 2 lets an agent answer a provider that finishes within its `startDelayMs` with a
+ * single `complete` (which is also the acknowledgement) instead of `start` then `complete`.
+ */
+export const SINGLE_REPLY_PROTOCOL = 2;
+/** Every protocol version this code speaks, oldest first (replies and registrations). */
+export const SUPPORTED_PROTOCOLS: readonly number[] = [PROTOCOL_VERSION, SINGLE_REPLY_PROTOCOL];
+/** Most versions a version list (`reply_protocols`, `protocols`) may name. */
+const MAX_VERSIONS = 16;
 const MAX_TEXT = 1024;
 const MAX_NAME = 255;
 const MAX_FACTS = 256;
@@ -36,6 +48,9 @@ const facts = z
   .record(name, text)
   .refine((f) => Object.keys(f).length <= MAX_FACTS, `at most ${MAX_FACTS} facts`);
 const epochMs = z.number().int().nonnegative();
+const versionList = z.array(z.number().int().positive()).max(MAX_VERSIONS);
+/** A reply or registration version this code reads: 1 or 2. */
+const knownVersion = z.union([z.literal(PROTOCOL_VERSION), z.literal(SINGLE_REPLY_PROTOCOL)]);
 
 /** A request broadcast to every agent. */
 export const requestSchema = z.object({
@@ -65,6 +80,11 @@ export const requestSchema = z.object({
     args: z.array(text).max(MAX_ARGS),
     timeout_ms: z.number().int().positive().optional(),
   }),
+  /**
+   * Reply protocol versions the controller reads. An agent answers in the highest one it shares
+   * (absent: 1, start then complete); agents that predate the field ignore it and answer in 1.
+   */
+  reply_protocols: versionList.optional(),
 });
 /** A verified request. */
 export type RequestMessage = z.infer<typeof requestSchema>;
@@ -76,7 +96,7 @@ export type ReplyOutput = z.infer<typeof outputSchema>;
 
 /** A reply from one agent. */
 export const replySchema = z.object({
-  protocol: z.literal(PROTOCOL_VERSION),
+  protocol: knownVersion,
   type: z.literal("reply"),
   in_reply_to: z.string().uuid(),
   uuid: z.string().uuid().optional(),
@@ -90,7 +110,7 @@ export type ReplyMessage = z.infer<typeof replySchema>;
 
 /** A node's self-description stored in the registry. */
 export const registrationSchema = z.object({
-  protocol: z.literal(PROTOCOL_VERSION),
+  protocol: knownVersion,
   type: z.literal("registration"),
   hostname: name,
   facts,
@@ -100,6 +120,8 @@ export const registrationSchema = z.object({
   ttl_ms: z.number().int().positive(),
   /** The OpenSSH host certificate of `public_key`, when the agent has one (auto-enrollment). */
   certificate: z.string().max(MAX_CERTIFICATE).optional(),
+  /** Protocol versions the agent speaks (absent: only 1); informational, requests negotiate. */
+  protocols: versionList.optional(),
 });
 /** A registration payload. */
 export type RegistrationMessage = z.infer<typeof registrationSchema>;

@@ -26,6 +26,7 @@ import {
 import { commandsRoute } from "./routes/commands.ts";
 import { fleetRoute } from "./routes/fleet.ts";
 import { jobRoutes } from "./routes/jobs.ts";
+import { openApiRoute } from "./routes/openapi.ts";
 import { opsRoutes } from "./routes/ops.ts";
 
 const MS_PER_SECOND = 1_000;
@@ -95,6 +96,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     }),
   );
   opsRoutes(app, deps.health, metrics);
+  openApiRoute(app);
   const limiter = (scope: string, settings: RateLimitSettings, whenRedisDown: WhenRedisDown) =>
     new SharedRateLimiter({
       redis: deps.redis,

@@ -4,7 +4,7 @@
 import type { Context } from "hono";
 import { resultLines } from "../../bot/format/result.ts";
 import { errorBody, statusForCode } from "./errors.ts";
-import type { HttpOutcome } from "./run.ts";
+import type { HttpOutcome, StartedCommand } from "./run.ts";
 
 /** Status of an accepted-but-unconfirmed dangerous command. */
 const ACCEPTED = 202;
@@ -49,4 +49,29 @@ export function respond(
     );
   }
   return c.json(shape(outcome) as object, 200);
+}
+
+/** Status of a command started asynchronously (`Prefer: respond-async`). */
+const STARTED = 202;
+
+/**
+ * Answers a command started with `Prefer: respond-async`: 202 with `Location: /jobs/<id>` and
+ * `Preference-Applied`, or the usual answer when it ended without a job.
+ */
+export function respondStarted(
+  c: Context,
+  started: StartedCommand,
+  shape?: Parameters<typeof respond>[2],
+) {
+  if (started.kind === "done") return respond(c, started.outcome, shape);
+  c.header("Location", `/jobs/${started.jobId}`);
+  c.header("Preference-Applied", "respond-async");
+  return c.json(
+    {
+      jobId: started.jobId,
+      job: `/jobs/${started.jobId}`,
+      events: `/jobs/${started.jobId}/events`,
+    },
+    STARTED,
+  );
 }

@@ -46,3 +46,48 @@ export async function runCommand(
     }
   );
 }
+
+/** A command started without waiting: its job, or the outcome when it ended without one. */
+export type StartedCommand =
+  | { readonly kind: "started"; readonly jobId: string }
+  | { readonly kind: "done"; readonly outcome: HttpOutcome };
+
+/**
+ * Hands `invocation` to the bot and resolves as soon as it has a job (the command keeps
+ * running in the background; its progress and result are on the job), or with the whole
+ * outcome when it ends without one (refused, waiting for confirmation).
+ */
+export async function startCommand(
+  bot: CommandHandler,
+  invocation: Invocation,
+): Promise<StartedCommand> {
+  return await new Promise<StartedCommand>((resolve) => {
+    let started = false;
+    const events: BotEvent[] = [];
+    const replay: CommandHandler = {
+      handle: async (_inv, sink) => {
+        for (const e of events) sink(e);
+      },
+    };
+    void bot
+      .handle(invocation, (event) => {
+        if (started) return;
+        if (event.type === "accepted") {
+          started = true;
+          resolve({ kind: "started", jobId: event.jobId });
+          return;
+        }
+        events.push(event);
+      })
+      .then(async () => {
+        if (!started) resolve({ kind: "done", outcome: await runCommand(replay, invocation) });
+      });
+  });
+}
+
+/** True when the request asks for an asynchronous answer (`Prefer: respond-async`, RFC 7240). */
+export function prefersAsync(prefer: string | undefined): boolean {
+  return (prefer ?? "")
+    .split(",")
+    .some((p) => p.trim().split(";")[0]?.trim().toLowerCase() === "respond-async");
+}

@@ -1,11 +1,14 @@
-/** `POST /commands` with `{"command": "fleet uptime where role=web"}` runs any command. */
+/**
+ * `POST /commands` with `{"command": "fleet uptime where role=web"}` runs any command; with
+ * `Prefer: respond-async` it answers 202 and `Location: /jobs/<id>` as soon as the job exists.
+ */
 import { z } from "zod";
 import { MAX_COMMAND_LENGTH } from "../../../bot/commands/tokenize.ts";
 import type { CommandHandler } from "../../../bot/contract.ts";
 import { readJson } from "../body.ts";
 import type { HttpApp } from "../context.ts";
-import { respond } from "../respond.ts";
-import { runCommand } from "../run.ts";
+import { respond, respondStarted } from "../respond.ts";
+import { prefersAsync, runCommand, startCommand } from "../run.ts";
 
 /** The request body. */
 export const commandBody = z
@@ -21,12 +24,14 @@ export const commandBody = z
 export function commandsRoute(app: HttpApp, bot: CommandHandler): void {
   app.post("/commands", async (c) => {
     const body = await readJson(c, commandBody);
-    const outcome = await runCommand(bot, {
+    const invocation = {
       principal: c.get("principal"),
-      transport: "http",
+      transport: "http" as const,
       text: body.command,
       origin: "POST /commands",
-    });
-    return respond(c, outcome);
+    };
+    if (prefersAsync(c.req.header("prefer")))
+      return respondStarted(c, await startCommand(bot, invocation));
+    return respond(c, await runCommand(bot, invocation));
   });
 }

@@ -12,8 +12,8 @@ import { outputGroups } from "../../../bot/format/outliers.ts";
 import type { CommandHandler } from "../../../bot/contract.ts";
 import { readJson } from "../body.ts";
 import type { HttpApp } from "../context.ts";
-import { respond } from "../respond.ts";
-import { runCommand } from "../run.ts";
+import { respond, respondStarted } from "../respond.ts";
+import { prefersAsync, runCommand, startCommand } from "../run.ts";
 
 /** Most words in `args`. */
 export const MAX_ARGS = 32;
@@ -71,12 +71,15 @@ export function fleetRoute(app: HttpApp, bot: CommandHandler): void {
       ...optionWords(body),
       ...(terms.length > 0 ? ["where", ...terms] : []),
     ]);
-    const outcome = await runCommand(bot, {
+    const invocation = {
       principal: c.get("principal"),
-      transport: "http",
+      transport: "http" as const,
       text,
       origin: "POST /fleet",
-    });
+    };
+    if (prefersAsync(c.req.header("prefer")))
+      return respondStarted(c, await startCommand(bot, invocation));
+    const outcome = await runCommand(bot, invocation);
     return respond(c, outcome, (o) => {
       if (o.result.kind !== "fleet") return { jobId: o.jobId, ok: o.ok, result: o.result };
       const fleet = o.result.fleet;

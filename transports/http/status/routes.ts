@@ -187,13 +187,16 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
       return sendPage(c, 200, { ...page(c, p, `job ${id}`), scripts: ["job.js"] }, jobContent(job));
     });
 
-    app.get("/ui/jobs/:id/events", async (c) => {
-      const id = c.req.param("id");
+    const events = async (c: Context) => {
+      const id = c.req.param("id") ?? "";
       const seen = await visibleJob(c, id);
       if (seen instanceof Response) return seen;
       securityHeaders(c);
       return jobStream(c, id, deps.jobs, deps.hub, deps.timing, deps.streams);
-    });
+    };
+    app.get("/ui/jobs/:id/events", events);
+    // The same stream for API clients (`Prefer: respond-async` answers point here).
+    app.get("/jobs/:id/events", events);
 
     sessionRoutes(app, { access, options, secret: deps.secret, rejected, now: deps.now });
 

@@ -98,8 +98,8 @@ describe("permission matrix", () => {
         .all()
         .filter((s) => policy.mayRun(p, s))
         .map((s) => s.name);
-    assert.deepEqual(visible(alice), ["help", "fleet", "nodes", "jobs", "confirm"]);
-    assert.deepEqual(visible(sam), ["help", "fleet", "jobs", "confirm"]);
+    assert.deepEqual(visible(alice), ["help", "fleet", "nodes", "jobs", "confirm", "rerun"]);
+    assert.deepEqual(visible(sam), ["help", "fleet", "jobs", "confirm", "rerun"]);
     assert.equal(visible(root).length, registry.all().length);
   });
   test("grants naming unknown commands or arguments are rejected", () => {

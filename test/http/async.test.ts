@@ -38,9 +38,7 @@ describe("asynchronous HTTP API (real agents, real Redis)", () => {
     ui = await startTestStatus(CONFIG, redis, fleet.controller());
   });
   after(async () => {
-    await ui.server.close();
-    await ui.status.close();
-    await ui.bot.close();
+    await ui.close();
     redis.disconnect();
     await fleet.stop();
   });

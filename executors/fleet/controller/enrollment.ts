@@ -194,18 +194,27 @@ export class Enrollment {
     onlyIfUnset = false,
   ): Promise<boolean> {
     const { redis, names } = this.deps;
-    const raw = this.seal("accepted", c, via, by, now);
+    const { raw, record } = this.seal("accepted", c, via, by, now);
     if (onlyIfUnset) {
       const set = await redis.hsetnx(names.pins, c.hostname, raw);
       if (set === 0) {
-        await this.refresh(now);
-        return this.accepted.get(c.hostname)?.public_key === c.keyLine;
+        // Someone accepted a key first: believe it only if it verifies (one field, not a refresh).
+        const current = await redis.hget(names.pins, c.hostname);
+        const rec =
+          current === null ? undefined : await this.open(current, now, names.pins, c.hostname);
+        if (rec?.decision === "accepted" && rec.hostname === c.hostname)
+          this.accepted.set(c.hostname, rec);
+        return rec?.decision === "accepted" && rec.public_key === c.keyLine;
       }
     } else {
       await redis.hset(names.pins, c.hostname, raw);
     }
     await redis.hdel(names.rejectedKeys, c.fingerprint);
-    await this.refresh(now);
+    // What this controller just wrote and signed needs no re-read: a bulk or TOFU acceptance of
+    // N hosts costs 2N commands, not N full refreshes.
+    this.verifiedRaw.set(raw, record);
+    this.accepted.set(c.hostname, record);
+    this.rejected.delete(c.keyLine);
     this.deps.logger.info("host key accepted", {
       hostname: c.hostname,
       fingerprint: c.fingerprint,
@@ -218,14 +227,14 @@ export class Enrollment {
   /** Records `c`'s key as rejected (it stops being listed as pending and can never answer). */
   async reject(c: Candidate, by: string, now: number): Promise<void> {
     const { redis, names } = this.deps;
-    await redis.hset(
-      names.rejectedKeys,
-      c.fingerprint,
-      this.seal("rejected", c, "operator", by, now),
-    );
-    if (this.accepted.get(c.hostname)?.public_key === c.keyLine)
+    const { raw, record } = this.seal("rejected", c, "operator", by, now);
+    await redis.hset(names.rejectedKeys, c.fingerprint, raw);
+    if (this.accepted.get(c.hostname)?.public_key === c.keyLine) {
       await redis.hdel(names.pins, c.hostname);
-    await this.refresh(now);
+      this.accepted.delete(c.hostname);
+    }
+    this.verifiedRaw.set(raw, record);
+    this.rejected.set(c.keyLine, record);
     this.deps.logger.warn("host key rejected", {
       hostname: c.hostname,
       fingerprint: c.fingerprint,
@@ -275,7 +284,7 @@ export class Enrollment {
     via: EnrollmentRecord["via"],
     by: string,
     now: number,
-  ): string {
+  ): { raw: string; record: EnrollmentRecord } {
     const record: EnrollmentRecord = {
       protocol: PROTOCOL_VERSION,
       type: "enrollment",
@@ -287,7 +296,7 @@ export class Enrollment {
       signer: this.deps.principal.slice(0, MAX_ACTOR),
       at: now,
     };
-    return sealEnvelope(record, this.deps.signer);
+    return { raw: sealEnvelope(record, this.deps.signer), record };
   }
 
   private async open(

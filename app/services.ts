@@ -249,7 +249,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
             bus,
             prefix: `${prefix}:`,
             sealer,
-            nodes: async () => [...(await fleet.nodes()), ...(await fleet.enrollment.unaccepted())],
+            nodes: () => fleet.enrollment.registered(),
             anonymousFrom: config.http.anonymousFrom,
             rateLimit: config.http.rateLimit,
             logger,

@@ -67,6 +67,7 @@ export function fleetDouble(nodes: readonly { hostname: string; facts: Record<st
     async close() {},
     enrollment: {
       // Every node of the double is accepted; enrollment is tested against real agents.
+      registered: async () => await fleet.nodes(),
       unaccepted: async () => [],
       accept: async (hostname) => ({
         hostname,

@@ -20,6 +20,8 @@ export interface BulkAcceptance {
 
 /** Enrollment actions of one controller. */
 export interface FleetEnrollment {
+  /** Every registered host in any enrollment state, by hostname (one registry read). */
+  registered(): Promise<NodeInfo[]>;
   /** Registered hosts whose key is pending or rejected, by hostname. */
   unaccepted(): Promise<NodeInfo[]>;
   /**
@@ -61,6 +63,7 @@ export function enrollmentActions(
     );
   };
   return {
+    registered: () => registry.read(now()),
     async unaccepted() {
       return (await registry.read(now())).filter((n) => n.state !== "accepted");
     },

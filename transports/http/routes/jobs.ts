@@ -17,6 +17,16 @@ import { readJson } from "../body.ts";
 /** The body of `POST /jobs/:id/rerun`: which hosts of the job to run again (default failed). */
 export const rerunBody = z.object({ subset: z.enum(RERUN_SUBSETS).default("failed") }).strict();
 
+/** 404 for a path id that cannot be a job id (nothing is looked up). */
+function noSuchJob(c: Context<HttpEnv>, id: string) {
+  return sendError(
+    c,
+    "E_NOT_FOUND",
+    `no job ${JSON.stringify(id).slice(0, 40)}`,
+    "job ids look like j3fa9c01b7e42",
+  );
+}
+
 /** Registers the read-only job and node routes. */
 export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
   const run = (c: Context<HttpEnv>, words: string[], origin: string) =>
@@ -41,26 +51,14 @@ export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
 
   app.get("/jobs/:id", async (c) => {
     const id = c.req.param("id");
-    if (!JOB_ID_PATTERN.test(id))
-      return sendError(
-        c,
-        "E_NOT_FOUND",
-        `no job ${JSON.stringify(id).slice(0, 40)}`,
-        "job ids look like j3fa9c01b7e42",
-      );
+    if (!JOB_ID_PATTERN.test(id)) return noSuchJob(c, id);
     const outcome = await run(c, ["job", id], "GET /jobs/:id");
     return respond(c, outcome, (o) => (o.result.kind === "data" ? o.result.data : o.result));
   });
 
   app.post("/jobs/:id/rerun", async (c) => {
     const id = c.req.param("id");
-    if (!JOB_ID_PATTERN.test(id))
-      return sendError(
-        c,
-        "E_NOT_FOUND",
-        `no job ${JSON.stringify(id).slice(0, 40)}`,
-        "job ids look like j3fa9c01b7e42",
-      );
+    if (!JOB_ID_PATTERN.test(id)) return noSuchJob(c, id);
     const body = await readJson(c, rerunBody);
     const outcome = await run(c, ["rerun", id, body.subset], "POST /jobs/:id/rerun");
     return respond(c, outcome);

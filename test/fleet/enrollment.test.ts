@@ -325,6 +325,37 @@ describe("enrollment: only keys the controller accepted count (real Redis, real 
     );
   });
 
+  test("tofu: an acceptance planted in Redis before the host registers is not believed", async () => {
+    const c = fleet.controller({ enrollment: "tofu", ackTimeoutMs: 400 });
+    const attacker = makeKey("ed25519", "attacker");
+    // Planted first, so the controller's HSETNX loses the race to it.
+    const planted = signedWith(attacker.privatePath, ENROLLMENT_NAMESPACE, {
+      protocol: PROTOCOL_VERSION,
+      type: "enrollment",
+      decision: "accepted",
+      hostname: "tofu02",
+      public_key: attacker.publicLine.split(" ").slice(0, 2).join(" "),
+      via: "tofu",
+      by: "mallory",
+      signer: "ops",
+      at: Date.now(),
+    });
+    await wire.client.hset(names.pins, "tofu02", planted);
+    await fleet.addAgent({ hostname: "tofu02" });
+    const before = rejected(c.metrics, "controller", "unsigned_pin");
+    assert.ok(!(await c.nodes()).some((n) => n.hostname === "tofu02"), "neither key is accepted");
+    assert.equal(
+      (await c.enrollment.unaccepted()).find((n) => n.hostname === "tofu02")?.state,
+      "pending",
+    );
+    assert.ok(rejected(c.metrics, "controller", "unsigned_pin") >= Math.max(before, 1));
+    assert.equal(
+      await wire.client.hget(names.pins, "tofu02"),
+      planted,
+      "first use never overwrites a record it cannot verify",
+    );
+  });
+
   test("another controller believes records only from keys its enrollment signers list", async () => {
     const other = makeKey("ed25519", "operator");
     const dir = tempDir();

@@ -39,6 +39,7 @@ export function fleetResult(
       noAck: count("no_ack"),
       noResult: count("no_result"),
       unexpected: count("unexpected"),
+      ...(count("cancelled") > 0 ? { cancelled: count("cancelled") } : {}),
       durationMs: extra.durationMs ?? 1234,
     },
     replies: [],

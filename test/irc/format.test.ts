@@ -1,12 +1,35 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { collapseRuns, naturalCompare } from "../../bot/format/hostnames.ts";
+import type { HostResult } from "../../executors/fleet/types.ts";
 import { formatFleetResult } from "../../transports/irc/format/fleet.ts";
+import {
+  MAX_DETAIL_CHARS,
+  MAX_DETAILED_GROUPS,
+  MAX_DIFF_LINES_SHOWN,
+} from "../../transports/irc/format/outliers.ts";
 import { formatConfirm, formatError, formatResult } from "../../transports/irc/format/events.ts";
 import { ProgressTracker } from "../../transports/irc/format/progress.ts";
 import { fleetResult, okHosts, uptimeShort } from "./fixtures.ts";
 
 const items = (names: string[], text = "ok") => names.map((hostname) => ({ hostname, text }));
+
+/** `www01`, `www02`, … */
+const www = (i: number) => `www${String(i).padStart(2, "0")}`;
+
+/** An `exec` answer: stdout kept in the output, its first line as `short`. */
+function execHost(hostname: string, stdout: string, exit = 0): HostResult {
+  return {
+    hostname,
+    status: exit === 0 ? "ok" : "failed",
+    exit,
+    short: stdout.split("\n")[0] ?? "",
+    output: { exit, short: "", stdout },
+  };
+}
+
+/** Three lines of nginx facts; `version` is what differs between hosts. */
+const nginx = (version: string) => `nginx version: nginx/${version}\nworker_processes 4\nlisten 80`;
 
 describe("hostname runs", () => {
   test("natural order puts www2 before www10", () => {
@@ -77,6 +100,179 @@ describe("fleet result", () => {
   test("nobody answered", () => {
     const f = formatFleetResult(fleetResult("ping", [], { noop: 2, durationMs: 2000 }));
     assert.deepEqual(f.lines, ["ping: no host answered, 2 did not match (2.0 s)"]);
+  });
+});
+
+describe("fleet result: outliers", () => {
+  test("one group: as compact as ever, no diff and no outlier note", () => {
+    const hosts = Array.from({ length: 40 }, (_, i) => execHost(www(i + 1), nginx("1.24.0")));
+    assert.deepEqual(formatFleetResult(fleetResult("exec", hosts)).lines, [
+      "www01..www40: nginx version: nginx/1.24.0",
+      "exec on 40 hosts: 40 ok (1.2 s)",
+    ]);
+  });
+
+  test("3 hosts differ from 40: the minority first with its diff, then the majority", () => {
+    const odd = new Set([7, 19, 33]);
+    const hosts = Array.from({ length: 43 }, (_, i) =>
+      execHost(www(i + 1), nginx(odd.has(i + 1) ? "1.22.1" : "1.24.0")),
+    );
+    const f = formatFleetResult(fleetResult("exec", hosts));
+    assert.deepEqual(f.lines, [
+      "www07, www19, www33: ok, 3 lines",
+      "  -nginx version: nginx/1.24.0",
+      "  +nginx version: nginx/1.22.1",
+      "www01..www06, www08..www18, www20..www32, www34..www43: ok, 3 lines",
+      "exec on 43 hosts: 43 ok; output differs on 3 hosts (1.2 s)",
+    ]);
+    assert.equal(f.summary, f.lines.at(-1), "the summary alone still says that hosts differ");
+  });
+
+  test("one-line outputs need no diff: both sides are on their headlines", () => {
+    const hosts = Array.from({ length: 40 }, (_, i) => execHost(www(i + 1), "nginx/1.24.0"));
+    hosts.push(execHost("www41", "nginx/1.22.1"));
+    assert.deepEqual(formatFleetResult(fleetResult("exec", hosts)).lines, [
+      "www41: nginx/1.22.1",
+      "www01..www40: nginx/1.24.0",
+      "exec on 41 hosts: 41 ok; output differs on 1 host (1.2 s)",
+    ]);
+  });
+
+  test("a long diff is cut at a few lines, and so are long lines", () => {
+    const base = Array.from({ length: 10 }, (_, i) => `line ${i}`);
+    const hosts = Array.from({ length: 5 }, (_, i) => execHost(www(i + 1), base.join("\n")));
+    const changed = base.map((l) => `${l} changed ${"x".repeat(MAX_DETAIL_CHARS)}`);
+    hosts.push(execHost("db1", changed.join("\n")));
+    const lines = formatFleetResult(fleetResult("exec", hosts)).lines;
+    assert.equal(lines[0], "db1: ok, 10 lines");
+    const diff = lines.slice(1, 1 + MAX_DIFF_LINES_SHOWN);
+    assert.deepEqual(
+      diff.map((l) => l.slice(0, 9)),
+      ["  -line 0", "  -line 1", "  -line 2", "  -line 3"],
+    );
+    assert.equal(
+      lines[1 + MAX_DIFF_LINES_SHOWN],
+      `  … ${20 - MAX_DIFF_LINES_SHOWN} more diff lines`,
+    );
+    assert.equal(lines[2 + MAX_DIFF_LINES_SHOWN], "www01..www05: ok, 10 lines");
+    const longest = Math.max(...lines.map((l) => Array.from(l).length));
+    assert.ok(longest <= MAX_DETAIL_CHARS + 2, `a detail line is clipped (${longest} chars)`);
+  });
+
+  test("many groups stay bounded: details for the first few, headlines for the rest", () => {
+    const hosts = Array.from({ length: 30 }, (_, i) => execHost(www(i + 1), nginx("1.24.0")));
+    for (let i = 0; i < 12; i++) hosts.push(execHost(`db${i + 1}`, nginx(`1.${i}.0`)));
+    const lines = formatFleetResult(fleetResult("exec", hosts)).lines;
+    const headlines = lines.filter((l) => !l.startsWith("  "));
+    assert.equal(headlines.length, 12 + 2, "12 outliers, the majority, the summary");
+    assert.deepEqual(headlines.slice(0, 3), [
+      "db1: ok, 3 lines",
+      "db2: ok, 3 lines",
+      "db3: ok, 3 lines",
+    ]);
+    assert.equal(lines.filter((l) => l.startsWith("  -")).length, MAX_DETAILED_GROUPS);
+    assert.equal(lines.length, 14 + 2 * MAX_DETAILED_GROUPS);
+    assert.equal(lines.at(-2), "www01..www30: ok, 3 lines");
+    assert.equal(lines.at(-1), "exec on 42 hosts: 42 ok; output differs on 12 hosts (1.2 s)");
+  });
+
+  test("a group scattered over many ranges names a few and counts the rest", () => {
+    const hosts = Array.from({ length: 40 }, (_, i) =>
+      execHost(www(i + 1), i % 5 === 4 ? "old" : "new"),
+    );
+    const lines = formatFleetResult(fleetResult("exec", hosts)).lines;
+    assert.equal(lines[0], "www05, www10, www15, www20, www25, www30 and 2 more hosts: old");
+    assert.equal(
+      lines[1],
+      "www01..www04, www06..www09, www11..www14, www16..www19, www21..www24, www26..www29 and 8 more hosts: new",
+    );
+  });
+
+  test("failed and silent hosts: a failure shows its own output, silence its reason", () => {
+    const hosts = Array.from({ length: 40 }, (_, i) => execHost(www(i + 1), nginx("1.24.0")));
+    const emerg = [
+      "nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address in use)",
+      "",
+      "nginx: configuration file /etc/nginx/nginx.conf test failed",
+      "see journalctl -u nginx",
+      "exit status 1",
+    ];
+    hosts.push(execHost("db1", emerg.join("\n"), 1));
+    hosts.push(execHost("db2", "permission denied", 126));
+    hosts.push({
+      hostname: "cache1",
+      status: "no_ack",
+      short: "no acknowledgement within 2000 ms",
+    });
+    hosts.push({ hostname: "cache2", status: "no_ack", short: "" });
+    assert.deepEqual(formatFleetResult(fleetResult("exec", hosts)).lines, [
+      "cache1: no acknowledgement within 2000 ms",
+      "cache2: no acknowledgement",
+      "db1: failed (exit 1), 5 lines",
+      "  nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address in use)",
+      "  nginx: configuration file /etc/nginx/nginx.conf test failed",
+      "  see journalctl -u nginx",
+      "  exit status 1",
+      "db2: failed (exit 126): permission denied",
+      "www01..www40: ok, 3 lines",
+      "exec on 44 hosts: 40 ok, 2 failed, 2 no ack (1.2 s)",
+    ]);
+  });
+
+  test("a cancelled job: the unfinished majority reads as cancelled, once", () => {
+    const cancelled = (hostname: string, exit: number | undefined, short: string): HostResult =>
+      exit === undefined
+        ? { hostname, status: "cancelled", short }
+        : { hostname, status: "cancelled", exit, short, output: { exit, short, cancelled: true } };
+    const hosts: HostResult[] = [
+      ...Array.from({ length: 3 }, (_, i) => execHost(www(i + 1), "restarted nginx")),
+      ...Array.from({ length: 35 }, (_, i) => cancelled(www(i + 4), 130, "cancelled by alice")),
+      cancelled("www39", undefined, "cancelled by alice; the agent did not confirm the stop"),
+      cancelled("www40", undefined, "cancelled by alice; the agent did not confirm the stop"),
+    ];
+    assert.deepEqual(formatFleetResult(fleetResult("restart", hosts)).lines, [
+      "www39, www40: cancelled by alice; the agent did not confirm the stop",
+      "www01..www03: restarted nginx",
+      "www04..www38: cancelled by alice",
+      "restart on 40 hosts: 3 ok, 37 cancelled (1.2 s)",
+    ]);
+  });
+
+  test("cancelled hosts in per-host lines, with and without a reason", () => {
+    const hosts: HostResult[] = [
+      { hostname: "db1", status: "cancelled", short: "" },
+      { hostname: "db2", status: "cancelled", short: "cancelled by alice" },
+      { hostname: "db3", status: "cancelled", short: "agent stopped the provider" },
+    ];
+    assert.deepEqual(formatFleetResult(fleetResult("restart", hosts)).lines, [
+      "db1: cancelled",
+      "db2: cancelled by alice",
+      "db3: cancelled: agent stopped the provider",
+      "restart on 3 hosts: 3 cancelled (1.2 s)",
+    ]);
+  });
+
+  test("no clear majority: per-host lines as before", () => {
+    const load = (l: string) => uptimeShort(5, l);
+    const hosts = [
+      { hostname: "db1", status: "ok" as const, exit: 0, short: load("0.10, 0.10, 0.10") },
+      { hostname: "www1", status: "ok" as const, exit: 0, short: load("0.20, 0.20, 0.20") },
+      { hostname: "www2", status: "ok" as const, exit: 0, short: load("0.20, 0.20, 0.20") },
+    ];
+    assert.deepEqual(formatFleetResult(fleetResult("uptime", hosts)).lines, [
+      `db1: ${load("0.10, 0.10, 0.10")}`,
+      `www1: ${load("0.20, 0.20, 0.20")}`,
+      `www2: ${load("0.20, 0.20, 0.20")}`,
+      "uptime on 3 hosts: 3 ok (1.2 s)",
+    ]);
+    const split = [...okHosts(4, "a"), ...okHosts(4, "b", "db"), ...okHosts(2, "c", "mx")];
+    assert.deepEqual(formatFleetResult(fleetResult("ping", split)).lines, [
+      "db01..db04: b",
+      "mx01: c",
+      "mx02: c",
+      "www01..www04: a",
+      "ping on 10 hosts: 10 ok (1.2 s)",
+    ]);
   });
 });
 

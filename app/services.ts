@@ -214,6 +214,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     const bundle: BotBundle = createBot({
       config: withAudit,
       redis,
+      bus,
       logger,
       metrics,
       sealer,

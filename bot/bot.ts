@@ -14,6 +14,7 @@ import type { CommandRegistry } from "./commands/registry.ts";
 import type { Risk } from "./commands/types.ts";
 import type { ConfirmStore } from "./confirm/store.ts";
 import type { BotEvent, BotSink, CommandHandler, Invocation } from "./contract.ts";
+import type { JobCanceller } from "./jobs/cancel.ts";
 import type { JobStore } from "./jobs/types.ts";
 import type { Policy } from "./permissions/policy.ts";
 import { confirmGateStep, resolveConfirmStep } from "./pipeline/confirm.ts";
@@ -28,6 +29,8 @@ export interface BotDeps {
   readonly registry: CommandRegistry;
   readonly policy: Policy;
   readonly jobs: JobStore;
+  /** Abort handles of running jobs (`cancel <job>`). */
+  readonly canceller: JobCanceller;
   readonly confirms: ConfirmStore;
   readonly audit: AuditLog;
   readonly logger: Logger;
@@ -62,10 +65,14 @@ export class Bot implements CommandHandler {
       resolveRerunStep(deps.jobs, deps.registry, jobReadCheck(deps.policy, deps.registry)),
       authorizeStep(deps.policy, deps.dangerousHostThreshold, deps.hostFacts),
       confirmGateStep(deps.confirms, { requireOtherPerson: deps.requireOtherPerson }),
-      executeStep(deps.jobs, {
-        jobs: m.counter("commodore_jobs_total", "Jobs finished, by command and state"),
-        jobSeconds: m.histogram("commodore_job_duration_seconds", "Job run time"),
-      }),
+      executeStep(
+        deps.jobs,
+        {
+          jobs: m.counter("commodore_jobs_total", "Jobs finished, by command and state"),
+          jobSeconds: m.histogram("commodore_job_duration_seconds", "Job run time"),
+        },
+        deps.canceller,
+      ),
     ]);
   }
 

@@ -3,6 +3,8 @@
  * executor. Transports get the bot, the principal directory (each resolves its own callers into
  * it) and the policy from here.
  */
+import { errorMessage } from "../lib/errors.ts";
+import type { PubSubBus } from "../lib/redis/bus.ts";
 import type { RedisClient } from "../lib/redis/client.ts";
 import type { Logger } from "../lib/log.ts";
 import type { MetricsRegistry } from "../lib/metrics.ts";
@@ -14,6 +16,7 @@ import { builtinRegistry, checkGrants } from "./commands/builtins/index.ts";
 import { ConfirmStore } from "./confirm/store.ts";
 import type { FleetPort } from "./fleet-port.ts";
 import { PrincipalDirectory } from "./identity/directory.ts";
+import { JobCanceller } from "./jobs/cancel.ts";
 import { RedisJobStore } from "./jobs/redis-store.ts";
 import { Policy } from "./permissions/policy.ts";
 import type { ProvisionPort } from "./provision-port.ts";
@@ -22,6 +25,8 @@ import type { ProvisionPort } from "./provision-port.ts";
 export interface CreateBotOptions {
   readonly config: Config;
   readonly redis: RedisClient;
+  /** The pub/sub bus carrying cancels between replicas; without one, `cancel` acts locally. */
+  readonly bus?: PubSubBus;
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
   /** Seals confirmations and jobs kept in Redis (derived from the controller key). */
@@ -70,6 +75,17 @@ export function createBot(options: CreateBotOptions): BotBundle {
     logger,
     onWriteError: (target) => auditErrors.inc({ target }),
   });
+  const canceller = new JobCanceller({
+    prefix,
+    sealer,
+    logger,
+    ...(options.bus === undefined ? {} : { bus: options.bus }),
+  });
+  canceller
+    .start()
+    .catch((err: unknown) =>
+      logger.warn("cannot listen for cancels from other replicas", { error: errorMessage(err) }),
+    );
   const confirms = new ConfirmStore(redis, prefix, config.bot.confirm.ttlSeconds, sealer);
   const providerRisks = Object.fromEntries(
     Object.entries(config.bot.providers).map(([name, p]) => [name, p.risk]),
@@ -77,6 +93,7 @@ export function createBot(options: CreateBotOptions): BotBundle {
   const registry = builtinRegistry({
     policy,
     jobs,
+    canceller,
     audit,
     fleet: options.fleet,
     provision: options.provision,
@@ -90,6 +107,7 @@ export function createBot(options: CreateBotOptions): BotBundle {
     registry,
     policy,
     jobs,
+    canceller,
     confirms,
     audit,
     logger,
@@ -113,6 +131,7 @@ export function createBot(options: CreateBotOptions): BotBundle {
     audit,
     async close() {
       bot.stop();
+      await canceller.stop();
       await audit.close();
     },
   };

@@ -1,6 +1,7 @@
 /**
  * `commodore` command-line entry: dispatches to a subcommand and maps errors to exit codes.
  */
+import { CancelRequest } from "../executors/executor.ts";
 import { CommodoreError, errorMessage } from "../lib/errors.ts";
 import { suggest } from "../lib/suggest.ts";
 import type { CliIo } from "./command.ts";
@@ -23,9 +24,10 @@ function helpText(): string {
 
 function defaultIo(): CliIo {
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // Ctrl-C is the operator cancelling: agents are told to stop the provider. SIGTERM (a service
+  // manager) only stops waiting. A second Ctrl-C kills the CLI at once.
+  process.once("SIGINT", () => controller.abort(new CancelRequest(process.env["USER"] ?? "cli")));
+  process.once("SIGTERM", () => controller.abort());
   return {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

@@ -34,3 +34,18 @@ export interface Executor<Request, Result, Progress> {
   /** Releases connections and timers. */
   close(): Promise<void>;
 }
+
+/**
+ * The reason an execution's signal carries when a person cancelled the job, as opposed to a
+ * shutdown: executors that can stop remote work (the fleet tells agents to kill the provider)
+ * do so only for this reason.
+ */
+export class CancelRequest {
+  /** @param by - the principal id that cancelled the job */
+  constructor(readonly by: string) {}
+}
+
+/** The person's cancellation behind an aborted `signal`, or undefined (not aborted, or shutdown). */
+export function cancellationOf(signal: AbortSignal): CancelRequest | undefined {
+  return signal.aborted && signal.reason instanceof CancelRequest ? signal.reason : undefined;
+}

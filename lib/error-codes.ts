@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   E_CONFIRM_UNKNOWN: e(NOT_FOUND, "no pending command has this code (used or expired)"),
   E_CONFIRM_TAMPERED: e(CONFLICT, "the pending command failed verification in Redis"),
   E_CONFIRM_REPLAYED: e(CONFLICT, "the pending command was already confirmed once"),
+  // Jobs
+  E_JOB_FINISHED: e(CONFLICT, "the job already finished, so it cannot be cancelled"),
   // Fleet
   E_FLEET_UNAVAILABLE: e(UNAVAILABLE, "the bot runs without a fleet executor"),
   E_NODE_NOT_REGISTERED: e(NOT_FOUND, "the host has no live registration"),

@@ -10,7 +10,8 @@ export function fleetOk(summary: FleetSummary): boolean {
     summary.failed === 0 &&
     summary.noAck === 0 &&
     summary.noResult === 0 &&
-    (summary.skipped ?? 0) === 0
+    (summary.skipped ?? 0) === 0 &&
+    (summary.cancelled ?? 0) === 0
   );
 }
 
@@ -21,6 +22,7 @@ export function problemCounts(summary: FleetSummary): string[] {
     [summary.noAck, "no ack"],
     [summary.noResult, "no result"],
     [summary.unexpected, "unexpected"],
+    [summary.cancelled ?? 0, "cancelled"],
   ];
   return counts.filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`);
 }
@@ -28,7 +30,7 @@ export function problemCounts(summary: FleetSummary): string[] {
 /** `3/3 hosts ok in 12 ms`, followed by the counts that are not zero. */
 export function summaryLine(result: FleetResult): string {
   const s = result.summary;
-  const total = Math.max(s.expected, s.ok + s.failed + s.noResult + s.noAck);
+  const total = Math.max(s.expected, s.ok + s.failed + s.noResult + s.noAck + (s.cancelled ?? 0));
   const parts = [`${s.ok}/${total} hosts ok in ${Math.round(s.durationMs)} ms`];
   parts.push(...problemCounts(s));
   if ((s.skipped ?? 0) > 0)

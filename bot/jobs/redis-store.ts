@@ -138,7 +138,9 @@ export class RedisJobStore implements JobStore {
 
   async finish(
     id: string,
-    outcome: Pick<JobRecord, "state" | "result" | "error"> & { readonly finishedAt: string },
+    outcome: Pick<JobRecord, "state" | "result" | "error" | "cancelledBy"> & {
+      readonly finishedAt: string;
+    },
   ): Promise<void> {
     const job = await this.get(id);
     if (!job) return;

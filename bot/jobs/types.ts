@@ -4,7 +4,7 @@
 import type { BotEvent, CommandResult, TransportName } from "../contract.ts";
 
 /** Life cycle of a job. */
-export type JobState = "running" | "succeeded" | "failed";
+export type JobState = "running" | "succeeded" | "failed" | "cancelled";
 
 /** One job as stored. */
 export interface JobRecord {
@@ -24,6 +24,8 @@ export interface JobRecord {
   readonly confirmedBy?: string;
   /** The job this one reran (`rerun <job> failed|silent|all`). */
   readonly rerunOf?: string;
+  /** Principal who cancelled the job (`cancel <job>`). */
+  readonly cancelledBy?: string;
   readonly result?: CommandResult;
   /** Set when the command itself failed (not when some of its targets did). */
   readonly error?: { readonly code: string; readonly message: string };
@@ -48,7 +50,9 @@ export interface JobStore {
   /** Marks the job finished with its result or error. */
   finish(
     id: string,
-    outcome: Pick<JobRecord, "state" | "result" | "error"> & { readonly finishedAt: string },
+    outcome: Pick<JobRecord, "state" | "result" | "error" | "cancelledBy"> & {
+      readonly finishedAt: string;
+    },
   ): Promise<void>;
   /** The job, or undefined when it is unknown, expired or its stored record fails verification. */
   get(id: string): Promise<JobRecord | undefined>;

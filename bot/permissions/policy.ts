@@ -100,6 +100,17 @@ export class Policy {
   }
 
   /**
+   * True when a role of the caller grants command `name` itself (or `*`) for `risk`, whatever
+   * the command's own permission says: for commands open to everyone that act on other people's
+   * work only under a grant (`cancel`).
+   */
+  grants(principal: Principal, name: string, risk: Risk): boolean {
+    return this.grantsFor(principal, risk).some(
+      ([, g]) => g.command === name || g.command === ANY_COMMAND,
+    );
+  }
+
+  /**
    * Returns the command with pinned arguments and targets applied, or throws
    * {@link PermissionDeniedError} naming why.
    */

@@ -10,6 +10,8 @@ import type { JobStore } from "../jobs/types.ts";
 import { newJobId } from "../jobs/redis-store.ts";
 import type { ApprovalRule, Policy } from "../permissions/policy.ts";
 import { selectNodes } from "../../executors/fleet/index.ts";
+import { cancellationOf } from "../../executors/executor.ts";
+import type { JobCanceller } from "../jobs/cancel.ts";
 import type { Middleware } from "./context.ts";
 
 const MS_PER_SECOND = 1_000;
@@ -78,8 +80,16 @@ export interface JobMetrics {
   readonly jobSeconds: Histogram;
 }
 
-/** Creates the job, runs the command, records progress and the result. */
-export function executeStep(store: JobStore, metrics: JobMetrics): Middleware {
+/**
+ * Creates the job, runs the command, records progress and the result. The job's signal is its
+ * own (`cancel <job>` aborts it through `canceller`) and follows the bot's shutdown; a job a
+ * person cancelled ends `cancelled`, naming who.
+ */
+export function executeStep(
+  store: JobStore,
+  metrics: JobMetrics,
+  canceller: JobCanceller,
+): Middleware {
   return async (ctx) => {
     const cmd = ctx.command;
     if (cmd === undefined) return;
@@ -110,6 +120,7 @@ export function executeStep(store: JobStore, metrics: JobMetrics): Middleware {
     ctx.sink = sink;
     sink({ type: "accepted", jobId, command: cmd.spec.name });
     const started = Date.now();
+    const running = canceller.track(jobId, ctx.signal);
     try {
       const outcome = await run.call(cmd.spec, {
         invocation: inv,
@@ -117,14 +128,16 @@ export function executeStep(store: JobStore, metrics: JobMetrics): Middleware {
         command: cmd,
         jobId,
         sink,
-        signal: ctx.signal,
+        signal: running.signal,
       });
       await recording;
-      const state = outcome.ok ? "succeeded" : "failed";
+      const cancel = cancellationOf(running.signal);
+      const state = cancel !== undefined ? "cancelled" : outcome.ok ? "succeeded" : "failed";
       await store.finish(jobId, {
         state,
         result: outcome.result,
         finishedAt: new Date().toISOString(),
+        ...(cancel === undefined ? {} : { cancelledBy: cancel.by }),
       });
       ctx.outcome = outcome.ok ? "ok" : "failed";
       metrics.jobs.inc({ command: cmd.spec.name, state });
@@ -139,6 +152,7 @@ export function executeStep(store: JobStore, metrics: JobMetrics): Middleware {
       metrics.jobs.inc({ command: cmd.spec.name, state: "failed" });
       throw err;
     } finally {
+      running.release();
       metrics.jobSeconds.observe((Date.now() - started) / MS_PER_SECOND, {
         command: cmd.spec.name,
       });

@@ -6,7 +6,7 @@
  */
 import type { FleetRequest, FleetResult } from "../../executors/fleet/index.ts";
 import { parseAmount } from "../../bot/commands/options.ts";
-import { problemCounts } from "../../bot/format/fleet.ts";
+import { fleetOk, problemCounts } from "../../bot/format/fleet.ts";
 import { groupHeadline, outputGroups } from "../../bot/format/outliers.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
@@ -20,7 +20,7 @@ import {
 import { EXIT_UNAVAILABLE, InvalidArgumentError, MissingArgumentError } from "../errors.ts";
 
 const NAME = "fleet";
-/** Exit code when some host failed or stayed silent. */
+/** Exit code when some host failed, stayed silent, was not started or was cancelled. */
 export const EXIT_HOSTS_FAILED = 1;
 /** Exit code when no host matched the filter. */
 export const EXIT_NO_HOSTS = 2;
@@ -188,7 +188,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const s = result.summary;
     if (s.expected === 0 && result.hosts.length === 0) return EXIT_NO_HOSTS;
-    return s.failed + s.noAck + s.noResult + (s.skipped ?? 0) > 0 ? EXIT_HOSTS_FAILED : 0;
+    return fleetOk(s) ? 0 : EXIT_HOSTS_FAILED;
   } finally {
     await controller.close();
   }

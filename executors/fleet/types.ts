@@ -14,7 +14,9 @@ export type HostStatus =
   /** The host acknowledged but no result came within the execution timeout. */
   | "no_result"
   /** A host the registry did not list for this filter answered with a valid signature. */
-  | "unexpected";
+  | "unexpected"
+  /** The job was cancelled before the host finished (agents were told to stop the provider). */
+  | "cancelled";
 
 /** One host's outcome, with timings measured by the controller. */
 export interface HostResult {
@@ -26,6 +28,11 @@ export interface HostResult {
   readonly short: string;
   /** The provider's full output object when a `complete` arrived. */
   readonly output?: Readonly<Record<string, unknown>>;
+  /**
+   * Milliseconds from the job's start to the publish of the request this host answered: 0
+   * unless a batched rollout started the host in a later wave.
+   */
+  readonly startMs?: number;
   /** Milliseconds from publish to the host's `start`. */
   readonly ackMs?: number;
   /** Milliseconds from publish to the host's `complete`. */
@@ -48,6 +55,8 @@ export interface FleetSummary {
   readonly durationMs: number;
   /** Hosts a batched rollout never started (it stopped after too many failures or was cancelled). */
   readonly skipped?: number;
+  /** Hosts that ended `cancelled` (absent when none did). */
+  readonly cancelled?: number;
 }
 
 /** Fact filter: every key must match (glob(3) pattern against the fact's string value). */

@@ -4,6 +4,7 @@ import { builtinRegistry } from "../../bot/commands/builtins/index.ts";
 import { rolloutOf, refinementOf } from "../../bot/commands/builtins/fleet-options.ts";
 import { parseCommand } from "../../bot/commands/parse.ts";
 import type { AuditLog } from "../../bot/audit/log.ts";
+import type { JobCanceller } from "../../bot/jobs/cancel.ts";
 import type { JobStore } from "../../bot/jobs/types.ts";
 import { Policy } from "../../bot/permissions/policy.ts";
 import { CommodoreError } from "../../lib/errors.ts";
@@ -12,6 +13,7 @@ import { MetricsRegistry } from "../../lib/metrics.ts";
 const registry = builtinRegistry({
   policy: new Policy({ roles: {}, defaultRoles: [] }),
   jobs: {} as JobStore,
+  canceller: {} as JobCanceller,
   audit: {} as AuditLog,
   fleet: undefined,
   providerRisks: { uptime: "change" },

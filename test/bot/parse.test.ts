@@ -4,6 +4,7 @@ import { quoteWords, tokenize } from "../../bot/commands/tokenize.ts";
 import { parseCommand } from "../../bot/commands/parse.ts";
 import { builtinRegistry } from "../../bot/commands/builtins/index.ts";
 import { Policy } from "../../bot/permissions/policy.ts";
+import type { JobCanceller } from "../../bot/jobs/cancel.ts";
 import type { JobStore } from "../../bot/jobs/types.ts";
 import type { AuditLog } from "../../bot/audit/log.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
@@ -12,6 +13,7 @@ import { CommodoreError } from "../../lib/errors.ts";
 const registry = builtinRegistry({
   policy: new Policy({ roles: {}, defaultRoles: [] }),
   jobs: {} as JobStore,
+  canceller: {} as JobCanceller,
   audit: {} as AuditLog,
   fleet: undefined,
   providerRisks: { restart: "dangerous" },

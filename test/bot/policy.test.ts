@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { builtinRegistry, checkGrants } from "../../bot/commands/builtins/index.ts";
 import { parseCommand } from "../../bot/commands/parse.ts";
 import { Policy, type PolicyConfig } from "../../bot/permissions/policy.ts";
+import type { JobCanceller } from "../../bot/jobs/cancel.ts";
 import type { JobStore } from "../../bot/jobs/types.ts";
 import type { AuditLog } from "../../bot/audit/log.ts";
 import type { Principal } from "../../bot/contract.ts";
@@ -29,6 +30,7 @@ const policy = new Policy(config);
 const registry = builtinRegistry({
   policy,
   jobs: {} as JobStore,
+  canceller: {} as JobCanceller,
   audit: {} as AuditLog,
   fleet: undefined,
   providerRisks: { restart: "change", wipe: "dangerous" },

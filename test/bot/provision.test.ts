@@ -9,6 +9,7 @@ import { builtinRegistry } from "../../bot/commands/builtins/index.ts";
 import { parseCommand } from "../../bot/commands/parse.ts";
 import type { RunContext } from "../../bot/commands/types.ts";
 import type { BotEvent } from "../../bot/contract.ts";
+import type { JobCanceller } from "../../bot/jobs/cancel.ts";
 import type { JobStore } from "../../bot/jobs/types.ts";
 import { Policy } from "../../bot/permissions/policy.ts";
 import type { ProvisionPort } from "../../bot/provision-port.ts";
@@ -60,6 +61,7 @@ function registryWith(port: ProvisionPort | undefined) {
   return builtinRegistry({
     policy: new Policy({ roles: {}, defaultRoles: [] }),
     jobs: { get: async () => undefined } as unknown as JobStore,
+    canceller: {} as JobCanceller,
     audit: {} as AuditLog,
     fleet: undefined,
     provision: port,

@@ -79,8 +79,8 @@ async function startV1Agent(
     .exec();
   sub.on("message", (_channel: string, raw: string) => {
     const admission = admitRequest(raw, security.requestVerifier, replay, ADMISSION, Date.now());
-    if (!admission.ok) return;
-    const req = admission.request;
+    if (!admission.ok || admission.message.type !== "request") return;
+    const req = admission.message;
     const base = { protocol: 1, type: "reply", in_reply_to: req.id, hostname, uuid: randomUUID() };
     const send = (reply: object) =>
       void pub.publish(req.reply_to, sealEnvelope(reply, security.replySigner));

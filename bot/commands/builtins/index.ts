@@ -6,12 +6,14 @@ import type { MetricsRegistry } from "../../../lib/metrics.ts";
 import { suggest } from "../../../lib/suggest.ts";
 import type { AuditLog } from "../../audit/log.ts";
 import type { FleetPort } from "../../fleet-port.ts";
+import type { JobCanceller } from "../../jobs/cancel.ts";
 import type { JobStore } from "../../jobs/types.ts";
 import type { ProvisionPort } from "../../provision-port.ts";
 import { ANY_COMMAND, type Policy, type RoleConfig } from "../../permissions/policy.ts";
 import { CommandRegistry } from "../registry.ts";
 import type { Risk } from "../types.ts";
 import { auditCommand } from "./audit.ts";
+import { cancelCommand } from "./cancel.ts";
 import { confirmCommand } from "./confirm.ts";
 import { fleetCommand } from "./fleet.ts";
 import { helpCommand } from "./help.ts";
@@ -24,6 +26,7 @@ import { rerunCommand } from "./rerun.ts";
 export interface BuiltinDeps {
   readonly policy: Policy;
   readonly jobs: JobStore;
+  readonly canceller: JobCanceller;
   readonly audit: AuditLog;
   readonly fleet: FleetPort | undefined;
   /** Provisioning, when configured (`provision` answers E_PROVISION_UNAVAILABLE otherwise). */
@@ -45,7 +48,8 @@ export function builtinRegistry(deps: BuiltinDeps): CommandRegistry {
     .register(jobCommand(deps.jobs, deps.provision))
     .register(auditCommand(deps.audit))
     .register(confirmCommand(deps.confirmTtlSeconds))
-    .register(rerunCommand());
+    .register(rerunCommand())
+    .register(cancelCommand(deps.jobs, deps.canceller, deps.policy));
 }
 
 /** Checks that every grant names a known command and known argument names. */

@@ -6,7 +6,7 @@
  */
 import type { PayloadVerifier } from "../protocol/auth.ts";
 import { openEnvelope } from "../protocol/envelope.ts";
-import { requestSchema, type RequestMessage } from "../protocol/messages.ts";
+import { controlSchema, type ControlMessage } from "../protocol/messages.ts";
 import type { Rejection } from "../protocol/rejections.ts";
 import type { ReplayCache } from "../protocol/replay-cache.ts";
 
@@ -16,16 +16,16 @@ export interface AdmissionPolicy {
   readonly clockSkewMs: number;
 }
 
-/** Outcome of {@link admitRequest}. */
+/** Outcome of {@link admitRequest}: a request or a cancel, signed, fresh and unseen. */
 export type Admission =
-  | { readonly ok: true; readonly request: RequestMessage }
+  | { readonly ok: true; readonly message: ControlMessage }
   | { readonly ok: false; readonly rejection: Rejection };
 
 function no(reason: Rejection["reason"], detail: string): Admission {
   return { ok: false, rejection: { reason, detail } };
 }
 
-/** Decides whether to act on one raw request message. */
+/** Decides whether to act on one raw message of the request channel (a request or a cancel). */
 export function admitRequest(
   raw: string | Buffer,
   verifier: PayloadVerifier,
@@ -33,7 +33,7 @@ export function admitRequest(
   policy: AdmissionPolicy,
   now: number,
 ): Admission {
-  const opened = openEnvelope(raw, requestSchema);
+  const opened = openEnvelope(raw, controlSchema);
   if (!opened.ok) return { ok: false, rejection: opened.rejection };
   const { message: req, payload, sig } = opened.opened;
   const refused = verifier.verify(payload, sig, req.sender, now);
@@ -47,16 +47,16 @@ export function admitRequest(
     );
   }
   if (now > req.expires_at + policy.clockSkewMs)
-    return no("expired", `request ${req.id} expired ${now - req.expires_at} ms ago`);
+    return no("expired", `${req.type} ${req.id} expired ${now - req.expires_at} ms ago`);
   if (req.issued_at > now + policy.clockSkewMs) {
     return no(
       "not_yet_valid",
-      `request ${req.id} is issued ${req.issued_at - now} ms in the future`,
+      `${req.type} ${req.id} is issued ${req.issued_at - now} ms in the future`,
     );
   }
   const admitted = replay.admit(req.id, req.expires_at + policy.clockSkewMs, now);
-  if (admitted === "replay") return no("replay", `request ${req.id} was already seen`);
+  if (admitted === "replay") return no("replay", `${req.type} ${req.id} was already seen`);
   if (admitted === "full")
     return no("replay_cache_full", "too many live request ids; refusing until some expire");
-  return { ok: true, request: req };
+  return { ok: true, message: req };
 }

@@ -3,7 +3,8 @@
  * requests from allowed controllers, answers `noop` or `start`, runs the provider and answers
  * `complete`, every reply signed with the host key. When the controller reads protocol 2 and
  * the provider finishes within `startDelayMs`, `complete` alone answers (one signature instead
- * of two). Registers itself with a heartbeat.
+ * of two). A signed `cancel` from the request's own sender stops the provider (its process
+ * group is killed) and the `complete` says `cancelled: true`. Registers itself with a heartbeat.
  */
 import { randomUUID } from "node:crypto";
 import { errorMessage } from "../../../lib/errors.ts";
@@ -22,6 +23,7 @@ import { FilterTooCostlyError } from "../protocol/match-budget.ts";
 import {
   PROTOCOL_VERSION,
   SINGLE_REPLY_PROTOCOL,
+  type CancelMessage,
   type ReplyMessage,
   type RequestMessage,
 } from "../protocol/messages.ts";
@@ -113,6 +115,12 @@ export function createAgent(options: AgentOptions): Agent {
     "commodore_fleet_agent_exec_seconds",
     "Provider execution time",
   );
+  const cancels = metrics.counter(
+    "commodore_fleet_agent_cancels_total",
+    "Signed cancels admitted, by outcome (stopped: a provider of this host was running)",
+  );
+  /** Requests being served, by id: who sent each and how to stop it. */
+  const inFlight = new Map<string, { sender: string; cancel: AbortController }>();
   const owned: RedisClient[] = [];
   let pub: RedisClient | undefined;
   let bus: PubSubBus | undefined;
@@ -162,8 +170,11 @@ export function createAgent(options: AgentOptions): Agent {
       provider: req.command.provider,
       args: req.command.args,
     });
-    const sendStart = () =>
+    let startSent = false;
+    const sendStart = () => {
+      startSent = true;
       publish(req.reply_to, { ...base, uuid, status: "start", sent_at: now() });
+    };
     if (!access.ok && runner.has(req.command.provider)) {
       // Refusals keep their shape in every version: a signed start, then the exit-77 complete.
       sendStart();
@@ -185,19 +196,29 @@ export function createAgent(options: AgentOptions): Agent {
     const startTimer = delayMs > 0 ? setTimeout(sendStart, delayMs) : undefined;
     if (startTimer === undefined) sendStart();
     const started = performance.now();
-    const output: ProviderOutput = await runner.run({
-      provider: req.command.provider,
-      args: req.command.args,
-      timeoutMs: req.command.timeout_ms,
-      context: {
-        hostname,
-        principal: req.sender,
-        onBehalfOf: req.on_behalf_of,
-        requestId: req.id,
-        facts,
-      },
-    });
+    const cancel = new AbortController();
+    inFlight.set(req.id, { sender: req.sender, cancel });
+    let output: ProviderOutput;
+    try {
+      output = await runner.run({
+        provider: req.command.provider,
+        args: req.command.args,
+        timeoutMs: req.command.timeout_ms,
+        context: {
+          hostname,
+          principal: req.sender,
+          onBehalfOf: req.on_behalf_of,
+          requestId: req.id,
+          facts,
+        },
+        cancel: cancel.signal,
+      });
+    } finally {
+      inFlight.delete(req.id);
+    }
     clearTimeout(startTimer);
+    // A cancelled provider's complete must not race ahead of a start the controller expects.
+    if (output["cancelled"] === true && startTimer !== undefined && !startSent) sendStart();
     execSeconds.observe((performance.now() - started) / 1000, {
       provider: runner.has(req.command.provider) ? req.command.provider : "unknown",
     });
@@ -210,11 +231,34 @@ export function createAgent(options: AgentOptions): Agent {
     publish(req.reply_to, { ...base, uuid, status: "complete", sent_at: now(), output });
   };
 
+  /** Stops the request a verified cancel names, if this host runs it for the same sender. */
+  const stop = (msg: CancelMessage): void => {
+    const running = inFlight.get(msg.cancels);
+    if (running === undefined) return cancels.inc({ outcome: "not_running" });
+    if (running.sender !== msg.sender) {
+      return rejections.record(
+        {
+          reason: "foreign_cancel",
+          detail: `cancel of ${msg.cancels} by ${msg.sender}, which did not send that request`,
+        },
+        { hostname },
+      );
+    }
+    cancels.inc({ outcome: "stopped" });
+    log.info("request cancelled", {
+      requestId: msg.cancels,
+      sender: msg.sender,
+      onBehalfOf: msg.on_behalf_of,
+    });
+    running.cancel.abort(msg.on_behalf_of ?? msg.sender);
+  };
+
   const onMessage = (raw: string, channel: string): void => {
     if (channel !== names.requests || stopped) return;
     const admission = admitRequest(raw, security.requestVerifier, replay, config, now());
     if (!admission.ok) return rejections.record(admission.rejection, { hostname });
-    const req = admission.request;
+    if (admission.message.type === "cancel") return stop(admission.message);
+    const req = admission.message;
     if (req.reply_to !== names.reply(req.id)) {
       return rejections.record(
         { reason: "malformed_payload", detail: `reply_to must be ${names.reply(req.id)}` },

@@ -26,9 +26,17 @@ export const EXIT = {
   timeout: 124,
   /** The agent stopped while the provider ran (128 + SIGTERM). */
   stopped: 143,
+  /** A signed cancel stopped the provider (128 + SIGINT, as a shell reports Ctrl-C). */
+  cancelled: 130,
   /** No such provider (as a shell's "command not found"). */
   unknown: 127,
 } as const;
+
+/**
+ * Longest a cancelled provider is waited for before the cancel is reported anyway: the process
+ * group gets SIGTERM, then SIGKILL after the kill grace (providers/process.ts, 2 s).
+ */
+export const CANCEL_SETTLE_MS = 3_000;
 
 /** One execution to run. */
 export interface RunSpec {
@@ -37,6 +45,21 @@ export interface RunSpec {
   /** Requested timeout; capped at the runner's maximum. */
   readonly timeoutMs: number | undefined;
   readonly context: Omit<ProviderContext, "signal">;
+  /**
+   * Aborted by a signed cancel: the provider is stopped (its process group killed) and the
+   * output says `cancelled: true`; a spec still queued never starts.
+   */
+  readonly cancel?: AbortSignal;
+}
+
+/** The output of a run a signed cancel stopped. */
+function cancelledOutput(by: string): ProviderOutput {
+  return { exit: EXIT.cancelled, short: `cancelled by ${by}`, cancelled: true };
+}
+
+/** Who a cancel signal's reason names (the agent aborts it with the canceller's name). */
+function cancelledBy(signal: AbortSignal): string {
+  return typeof signal.reason === "string" ? signal.reason : "the controller";
 }
 
 /** A provider runner with a concurrency limit. */
@@ -72,9 +95,12 @@ export class ProviderRunner {
     }
     this.running++;
     try {
+      if (spec.cancel?.aborted) return cancelledOutput(cancelledBy(spec.cancel));
       const timeoutMs = Math.min(spec.timeoutMs ?? provider.timeoutMs, this.limits.maxTimeoutMs);
-      return await this.withTimeout(timeoutMs, (signal) =>
-        provider.run(spec.args, { ...spec.context, signal }),
+      return await this.withTimeout(
+        timeoutMs,
+        (signal) => provider.run(spec.args, { ...spec.context, signal }),
+        spec.cancel,
       );
     } finally {
       this.running--;
@@ -90,10 +116,14 @@ export class ProviderRunner {
   private async withTimeout(
     timeoutMs: number,
     run: (signal: AbortSignal) => Promise<ProviderOutput>,
+    cancel: AbortSignal | undefined,
   ): Promise<ProviderOutput> {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     let onStop: (() => void) | undefined;
+    let onCancel: (() => void) | undefined;
+    let cancelled = false;
+    const running = run(controller.signal).then(checkOutput, describeFailure);
     const cutOff = new Promise<ProviderOutput>((resolve) => {
       timer = setTimeout(() => {
         controller.abort();
@@ -104,15 +134,24 @@ export class ProviderRunner {
         resolve({ exit: EXIT.stopped, short: "agent stopping" });
       };
       this.stopping.signal.addEventListener("abort", onStop);
+      if (cancel === undefined) return;
+      onCancel = () => {
+        cancelled = true;
+        clearTimeout(timer);
+        controller.abort();
+        // Reported once the provider settled (its process group is gone), or after a bound.
+        const settle = setTimeout(resolve, CANCEL_SETTLE_MS, cancelledOutput(cancelledBy(cancel)));
+        void running.finally(() => clearTimeout(settle));
+      };
+      cancel.addEventListener("abort", onCancel, { once: true });
     });
     try {
-      return await Promise.race([
-        run(controller.signal).then(checkOutput, describeFailure),
-        cutOff,
-      ]);
+      const output = await Promise.race([running, cutOff]);
+      return cancelled && cancel !== undefined ? cancelledOutput(cancelledBy(cancel)) : output;
     } finally {
       clearTimeout(timer);
       if (onStop) this.stopping.signal.removeEventListener("abort", onStop);
+      if (onCancel) cancel?.removeEventListener("abort", onCancel);
     }
   }
 }

@@ -3,6 +3,8 @@
  * resolves the moment every host it is waiting for is final, and turns silence into
  * `no_ack` (no `start` within the ack timeout) or `no_result` (acked, no `complete` within the
  * execution timeout). Hosts that answer without being expected are reported as `unexpected`.
+ * A cancelled request gives every unfinished host a grace period to report its provider
+ * stopped; hosts end `cancelled` then, or at the end of the grace period.
  */
 import type { ReplyMessage } from "../protocol/messages.ts";
 import type { Rejection } from "../protocol/rejections.ts";
@@ -42,6 +44,8 @@ export class Collector {
   /** Hosts with an ack so far (kept as a count: recounting per ack is quadratic). */
   private acked = 0;
   private finishedAt: number | undefined;
+  /** Who cancelled the request, once someone did. */
+  private cancelledBy: string | undefined;
   private resolveDone!: () => void;
   /** The verified `complete` payloads in arrival order. */
   readonly replies: ReplyMessage[] = [];
@@ -88,7 +92,14 @@ export class Collector {
       if (state.ackAt === undefined) this.ack(state, now);
       this.replies.push(reply);
       const out = reply.output ?? { exit: 1, short: "complete without output" };
-      const status = !state.expected ? "unexpected" : out.exit === 0 ? "ok" : "failed";
+      const stopped = this.cancelledBy !== undefined && out["cancelled"] === true;
+      const status = !state.expected
+        ? "unexpected"
+        : stopped
+          ? "cancelled"
+          : out.exit === 0
+            ? "ok"
+            : "failed";
       this.finish(state, {
         hostname: state.hostname,
         status,
@@ -122,6 +133,28 @@ export class Collector {
     this.maybeClose();
   }
 
+  /**
+   * Cancels the request on behalf of `by`: the ack and execution timeouts stop counting, and
+   * every unfinished host has `graceMs` to report that its provider stopped (a `complete` with
+   * `cancelled: true` ends it `cancelled`; a provider that finished first keeps its own
+   * outcome); hosts still silent then end `cancelled`. Repeated calls do nothing.
+   */
+  cancel(by: string, graceMs: number): void {
+    if (this.finishedAt !== undefined || this.cancelledBy !== undefined) return;
+    this.cancelledBy = by;
+    clearTimeout(this.ackTimer);
+    this.ackWindowOver = true;
+    for (const state of this.hosts.values()) {
+      if (state.result || state.noop) continue;
+      clearTimeout(state.timer);
+      state.timer = setTimeout(() => {
+        this.finishCancelled(state, `cancelled by ${by}; the agent did not confirm the stop`);
+        this.maybeClose();
+      }, graceMs);
+    }
+    this.maybeClose();
+  }
+
   /** One result per host (sorted) and the counts. */
   summarize(): { hosts: HostResult[]; summary: FleetSummary } {
     const hosts = [...this.hosts.values()]
@@ -140,6 +173,7 @@ export class Collector {
         noAck: count("no_ack"),
         noResult: count("no_result"),
         unexpected: count("unexpected"),
+        ...(count("cancelled") > 0 ? { cancelled: count("cancelled") } : {}),
         durationMs: Math.round((this.finishedAt ?? this.opts.clock()) - this.startedAt),
       },
     };
@@ -154,6 +188,8 @@ export class Collector {
       acked: this.acked,
       expected: this.opts.expected.length,
     });
+    // After a cancel, the grace timer set then decides when a silent host ends.
+    if (this.cancelledBy !== undefined) return;
     state.timer = setTimeout(() => {
       this.silence(state, `acked but no result within ${this.opts.execTimeoutMs} ms`, "");
       this.maybeClose();
@@ -175,6 +211,18 @@ export class Collector {
         ackMs: state.ackAt,
       });
     }
+  }
+
+  private finishCancelled(state: HostState, short: string): void {
+    if (state.result || state.noop) return;
+    const durationMs = this.opts.clock() - this.startedAt;
+    this.finish(state, {
+      hostname: state.hostname,
+      status: state.expected ? "cancelled" : "unexpected",
+      short,
+      durationMs,
+      ...(state.ackAt === undefined ? {} : { ackMs: state.ackAt }),
+    });
   }
 
   private finish(state: HostState, result: HostResult): void {

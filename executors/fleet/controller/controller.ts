@@ -12,7 +12,8 @@ import { closeRedis } from "../../../lib/redis.ts";
 import { createBus, type PubSubBus } from "../../../lib/redis/bus.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import { connectUrl } from "../../../lib/redis/url.ts";
-import type { ExecutionContext, Executor } from "../../executor.ts";
+import { cancellationOf, type ExecutionContext, type Executor } from "../../executor.ts";
+import { CANCEL_SETTLE_MS } from "../agent/runner.ts";
 import { selectNodes } from "../agent/matcher.ts";
 import { controllerOptionsSchema, type ControllerConfigInput } from "../options.ts";
 import { loadAllowedSigners } from "../protocol/allowed-signers.ts";
@@ -23,6 +24,7 @@ import {
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOLS,
   replySchema,
+  type CancelMessage,
   type RequestMessage,
 } from "../protocol/messages.ts";
 import { rejectionRecorder } from "../protocol/rejections.ts";
@@ -40,7 +42,7 @@ import { enrollmentActions, type FleetEnrollment } from "./enrollment-actions.ts
 import { loadKnownHosts } from "./known-hosts.ts";
 import { RegistryReader } from "./registry-reader.ts";
 import { ReplyIntake } from "./reply-intake.ts";
-import { withRollout } from "./rollout.ts";
+import { SHUTDOWN_REASON, withRollout } from "./rollout.ts";
 import {
   requestIdentityFor,
   sshControllerSecurity,
@@ -53,6 +55,11 @@ export const EXEC_GRACE_MS = 500;
 const MAX_PRINCIPAL = 255;
 /** How hosts of a request in flight end when the Redis connection carrying replies drops. */
 export const CONNECTION_LOST_REASON = "redis connection lost";
+/**
+ * How long after a cancel the controller waits for agents to report their provider stopped:
+ * the agent's own bound for a dying process group, plus delivery.
+ */
+export const CANCEL_GRACE_MS = CANCEL_SETTLE_MS + 500;
 
 /** Everything `createFleetExecutor` accepts. */
 export interface FleetExecutorOptions extends ControllerConfigInput {
@@ -169,6 +176,10 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     "Time from publish to close of a fleet request",
   );
 
+  const cancelsSent = metrics.counter(
+    "commodore_fleet_cancels_total",
+    "Signed cancels published for requests in flight",
+  );
   const skipped = metrics.counter(
     "commodore_fleet_starts_skipped_total",
     "Start replies dropped unverified because the host's verified complete already proved the ack",
@@ -263,7 +274,35 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
         clock: () => performance.now(),
       });
       const identity = requestIdentityFor(defaultIdentity, signers, ctx.signer);
-      const onAbort = () => collector.abort("cancelled");
+      let published = false;
+      let cancelSent = false;
+      const sendCancel = async (by: string): Promise<void> => {
+        const issued = now();
+        const cancel: CancelMessage = {
+          protocol: PROTOCOL_VERSION,
+          type: "cancel",
+          id: randomUUID(),
+          cancels: id,
+          issued_at: issued,
+          expires_at: issued + config.requestTtlMs,
+          sender: identity.principal,
+          on_behalf_of: by.slice(0, MAX_PRINCIPAL),
+        };
+        await bus.publish(names.requests, sealEnvelope(cancel, identity.signer));
+        cancelsSent.inc();
+        log.info("fleet request cancelled", { requestId: id, jobId: ctx.jobId, by });
+      };
+      const onAbort = () => {
+        const cancel = cancellationOf(ctx.signal);
+        if (cancel === undefined) return collector.abort(SHUTDOWN_REASON);
+        // Before the request went out there is nothing to stop: hosts end at once.
+        collector.cancel(cancel.by, published ? CANCEL_GRACE_MS : 0);
+        if (!published || cancelSent) return;
+        cancelSent = true;
+        sendCancel(cancel.by).catch((err: unknown) =>
+          log.warn("cancel publish failed", { requestId: id, error: errorMessage(err) }),
+        );
+      };
       ctx.signal.addEventListener("abort", onAbort);
       open.set(channel, { id, collector });
       try {
@@ -289,17 +328,20 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
           // Version-2 agents may then answer a fast provider with `complete` alone.
           reply_protocols: [...SUPPORTED_PROTOCOLS],
         };
-        await bus.publish(names.requests, sealEnvelope(message, identity.signer));
-        requests.inc({ provider: request.provider });
-        progress({ kind: "published", requestId: id, expected: hosts });
-        log.info("fleet request published", {
-          requestId: id,
-          jobId: ctx.jobId,
-          principal: ctx.principalId,
-          sender: identity.principal,
-          provider: request.provider,
-          expected: hosts.length,
-        });
+        if (!ctx.signal.aborted) {
+          await bus.publish(names.requests, sealEnvelope(message, identity.signer));
+          published = true;
+          requests.inc({ provider: request.provider });
+          progress({ kind: "published", requestId: id, expected: hosts });
+          log.info("fleet request published", {
+            requestId: id,
+            jobId: ctx.jobId,
+            principal: ctx.principalId,
+            sender: identity.principal,
+            provider: request.provider,
+            expected: hosts.length,
+          });
+        }
         if (ctx.signal.aborted) onAbort();
         await collector.done;
       } finally {

@@ -3,10 +3,12 @@
  * expected hosts once (with the same matcher the agents use), keeps the first N by hostname
  * for `limit`, and for `batch` runs a Salt-style sliding window: one request per host, addressed
  * by identity, at most `size` at once, a new host starting as soon as one finishes (after the
- * optional pause), and no new host once `stopAfterFailures` hosts did not end `ok`.
+ * optional pause), and no new host once `stopAfterFailures` hosts did not end `ok`. A cancel
+ * starts no new host: those still queued end `cancelled`. Each host's result records when its
+ * wave started (`startMs`), so pictures of the job show the waves.
  */
 import { randomUUID } from "node:crypto";
-import type { ExecutionContext } from "../../executor.ts";
+import { cancellationOf, type ExecutionContext } from "../../executor.ts";
 import type {
   FactFilter,
   FleetProgress,
@@ -17,6 +19,9 @@ import type {
   TargetRefinement,
 } from "../types.ts";
 import { mergeResults } from "./rollout-merge.ts";
+
+/** How silent hosts of a request in flight end when the controller shuts down (not a cancel). */
+export const SHUTDOWN_REASON = "stopped: the controller shut down";
 
 /** What the layer needs from the controller underneath. */
 export interface RolloutInner {
@@ -55,6 +60,11 @@ function addressed(request: FleetRequest, identities: readonly string[]): FleetR
   return { ...rest, identities };
 }
 
+/** The result of a host a cancel kept from starting. */
+function notStarted(hostname: string, by: string): HostResult {
+  return { hostname, status: "cancelled", short: `cancelled by ${by} before it started` };
+}
+
 async function slidingWindow(
   inner: RolloutInner,
   request: FleetRequest,
@@ -82,8 +92,9 @@ async function slidingWindow(
   const worker = async (): Promise<void> => {
     while (queue.length > 0 && stoppedReason === undefined && !ctx.signal.aborted) {
       const host = queue.shift() as string;
+      const startMs = Math.round(performance.now() - started);
       const result = await inner.execute(addressed(request, [host]), { ...ctx, progress });
-      results.push(result);
+      results.push({ ...result, hosts: result.hosts.map((h) => ({ ...h, startMs })) });
       failures += result.hosts.filter(failed).length;
       if (plan.stopAfterFailures !== undefined && failures >= plan.stopAfterFailures)
         stoppedReason ??= `stopped after ${failures} failed host${failures === 1 ? "" : "s"}`;
@@ -92,10 +103,14 @@ async function slidingWindow(
     }
   };
   await Promise.all(Array.from({ length: window }, worker));
-  if (stoppedReason === undefined && ctx.signal.aborted && queue.length > 0)
-    stoppedReason = "cancelled";
+  const cancel = cancellationOf(ctx.signal);
+  const never = cancel === undefined ? [] : queue.splice(0).map((h) => notStarted(h, cancel.by));
+  for (const result of never) progress({ kind: "host", result, done: 0, expected: total });
+  if (stoppedReason === undefined && ctx.signal.aborted)
+    stoppedReason = cancel === undefined ? SHUTDOWN_REASON : `cancelled by ${cancel.by}`;
   return mergeResults(request, results, {
     expected: total,
+    cancelled: never,
     skipped: queue,
     durationMs: Math.round(performance.now() - started),
     ...(stoppedReason === undefined ? {} : { stoppedReason }),

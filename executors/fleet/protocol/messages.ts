@@ -89,6 +89,31 @@ export const requestSchema = z.object({
 /** A verified request. */
 export type RequestMessage = z.infer<typeof requestSchema>;
 
+/**
+ * Stops a request in flight: agents running request `cancels` for the same `sender` kill the
+ * provider's process group and report `complete` with `cancelled: true`. Travels on the request
+ * channel, signed like a request, with its own `id` for the replay cache. Agents that predate it
+ * refuse it as a malformed request (counted) and let the provider run to its timeout.
+ */
+export const cancelSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  type: z.literal("cancel"),
+  id: z.string().uuid(),
+  cancels: z.string().uuid(),
+  issued_at: epochMs,
+  expires_at: epochMs,
+  sender: name,
+  /** Who cancelled (chat nick, API token name), for the agent's log. */
+  on_behalf_of: name.optional(),
+});
+/** A verified cancel. */
+export type CancelMessage = z.infer<typeof cancelSchema>;
+
+/** Everything the request channel carries. */
+export const controlSchema = z.discriminatedUnion("type", [requestSchema, cancelSchema]);
+/** A verified message of the request channel. */
+export type ControlMessage = z.infer<typeof controlSchema>;
+
 /** The output of a `complete` reply: `exit` and `short` plus the provider's own fields. */
 export const outputSchema = z.object({ exit: z.number().int(), short: z.string() }).passthrough();
 /** A provider result as sent on the wire. */

@@ -33,7 +33,9 @@ export type RejectReason =
   | "stale_registration"
   | "hostname_mismatch"
   | "duplicate"
-  | "backlog_full";
+  | "backlog_full"
+  /** A signed cancel for a request another sender made. */
+  | "foreign_cancel";
 
 /** A rejection with a human-readable detail (never containing secrets). */
 export interface Rejection {

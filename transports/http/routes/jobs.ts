@@ -1,6 +1,6 @@
 /**
- * `GET /jobs`, `GET /jobs/:id`, `POST /jobs/:id/rerun` and `GET /nodes`, answered through the
- * bot's commands.
+ * `GET /jobs`, `GET /jobs/:id`, `POST /jobs/:id/rerun`, `DELETE /jobs/:id` (or
+ * `POST /jobs/:id/cancel`) and `GET /nodes`, answered through the bot's commands.
  */
 import { quoteWords } from "../../../bot/commands/tokenize.ts";
 import type { CommandHandler } from "../../../bot/contract.ts";
@@ -63,6 +63,15 @@ export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
     const outcome = await run(c, ["rerun", id, body.subset], "POST /jobs/:id/rerun");
     return respond(c, outcome);
   });
+
+  // Cancelling needs no body; POST is there for clients that cannot send DELETE.
+  const cancel = async (c: Context<HttpEnv>, origin: string) => {
+    const id = c.req.param("id") ?? "";
+    if (!JOB_ID_PATTERN.test(id)) return noSuchJob(c, id);
+    return respond(c, await run(c, ["cancel", id], origin));
+  };
+  app.delete("/jobs/:id", (c) => cancel(c, "DELETE /jobs/:id"));
+  app.post("/jobs/:id/cancel", (c) => cancel(c, "POST /jobs/:id/cancel"));
 
   app.get("/nodes", async (c) => {
     const outcome = await run(c, ["nodes"], "GET /nodes");

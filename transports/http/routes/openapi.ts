@@ -42,6 +42,17 @@ const jobId = {
   required: true,
   schema: { type: "string", pattern: "^j[0-9a-f]{12}$" },
 };
+/** `DELETE /jobs/{id}` and `POST /jobs/{id}/cancel`. */
+const cancelOperation = {
+  summary: "Cancel a running job: no new batch starts, agents stop the provider",
+  parameters: [jobId],
+  responses: {
+    "200": json(ANY, "how the job ended (or that it is still stopping)"),
+    "404": json(ERROR, "no such job"),
+    "409": json(ERROR, "the job already finished"),
+    ...errors,
+  },
+};
 const started = json(
   {
     type: "object",
@@ -116,6 +127,7 @@ export function openApiDocument(): Record<string, unknown> {
             ...errors,
           },
         },
+        delete: cancelOperation,
       },
       "/jobs/{id}/rerun": {
         post: {
@@ -132,6 +144,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      "/jobs/{id}/cancel": { post: cancelOperation },
       "/jobs/{id}/events": {
         get: {
           summary: "A job's progress as server-sent events (snapshot, event…, end)",

@@ -93,7 +93,13 @@ async function slidingWindow(
     while (queue.length > 0 && stoppedReason === undefined && !ctx.signal.aborted) {
       const host = queue.shift() as string;
       const startMs = Math.round(performance.now() - started);
-      const result = await inner.execute(addressed(request, [host]), { ...ctx, progress });
+      // Live host events carry their wave's start too, so live pictures place them exactly.
+      const waveProgress = (e: FleetProgress): void =>
+        progress(e.kind === "host" ? { ...e, result: { ...e.result, startMs } } : e);
+      const result = await inner.execute(addressed(request, [host]), {
+        ...ctx,
+        progress: waveProgress,
+      });
       results.push({ ...result, hosts: result.hosts.map((h) => ({ ...h, startMs })) });
       failures += result.hosts.filter(failed).length;
       if (plan.stopAfterFailures !== undefined && failures >= plan.stopAfterFailures)

@@ -1,9 +1,11 @@
 /**
  * The fleet view: every accepted node with its facts, last heartbeat, key fingerprint and
- * version; nodes whose last heartbeat is older than the stale threshold are flagged. Hosts whose
- * keys are pending or rejected are listed apart, for callers who may run `nodes pending`.
+ * version; nodes whose last heartbeat is older than the stale threshold are flagged; charts count
+ * the nodes by role and by os. Hosts whose keys are pending or rejected are listed apart, for
+ * callers who may run `nodes pending`.
  */
 import type { NodeInfo } from "../../../executors/fleet/index.ts";
+import { fleetCharts } from "./fleet-charts.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { filterControls, sortableTable } from "./table.ts";
 import { ago } from "./time.ts";
@@ -89,6 +91,7 @@ export function fleetContent(
         ${staleAfterSeconds} s)${scope.length > 0 ? ` · limited to ${scope.join(" ")}` : ""}
       </p>
     </section>
+    ${fleetCharts(nodes)}
     ${filterControls("filter hosts, facts, fingerprints", [
       ["all", "all"],
       ["stale", "stale"],

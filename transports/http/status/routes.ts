@@ -184,7 +184,12 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
         securityHeaders(c);
         return c.redirect(`/ui/jobs/${id}`, 303);
       }
-      return sendPage(c, 200, { ...page(c, p, `job ${id}`), scripts: ["job.js"] }, jobContent(job));
+      return sendPage(
+        c,
+        200,
+        { ...page(c, p, `job ${id}`), scripts: ["charts.js", "job.js"] },
+        jobContent(job),
+      );
     });
 
     const events = async (c: Context) => {

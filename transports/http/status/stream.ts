@@ -1,6 +1,7 @@
 /**
  * `GET /ui/jobs/:id/events`: a server-sent event stream of one job. It subscribes first, then
- * sends a `snapshot` (job and progress so far), then each new `progress` event (skipping ones
+ * sends a `snapshot` (job, progress so far and the server's clock, which the page's timeline
+ * measures running hosts against), then each new `progress` event (skipping ones
  * the snapshot already held), and `end` with the final job once it finished. Comments keep
  * the connection alive; the job state is re-read on each so a missed message cannot leave a
  * stream open forever. The subscription is dropped when the browser goes away.
@@ -63,7 +64,7 @@ export function jobStream(
       await stream.writeSSE({
         event: "snapshot",
         retry: RETRY_MS,
-        data: JSON.stringify({ job: jobView(job), events }),
+        data: JSON.stringify({ job: jobView(job), events, now: Date.now() }),
       });
       if (job.state !== "running") return await finish(stream, jobs, id);
       while (!gone) {

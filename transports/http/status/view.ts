@@ -1,10 +1,21 @@
 /**
  * What the browser gets about a job: the record without the raw protocol replies, the
- * result as lines for non-fleet commands, and only the progress events it can draw.
+ * result as lines for non-fleet commands, a finished fleet job's output groups (outliers
+ * first, with their diff against the majority), and only the progress events it can draw.
  */
+import { outputGroups, type OutputGroup } from "../../../bot/format/outliers.ts";
 import { resultLines } from "../../../bot/format/result.ts";
 import type { JobEvent, JobRecord } from "../../../bot/jobs/types.ts";
 import type { FleetResult } from "../../../executors/fleet/index.ts";
+
+/** Most output groups a view carries: the smallest minorities, then the majority. */
+export const MAX_GROUPS = 30;
+
+/** One output group as the page draws it: its hostnames collapsed, without the full output. */
+export type GroupView = Omit<OutputGroup, "hosts" | "text"> & {
+  /** How many hosts the group has. */
+  readonly count: number;
+};
 
 /** A job as the page draws it. */
 export interface JobView {
@@ -19,7 +30,24 @@ export interface JobView {
   readonly targets?: readonly string[];
   readonly error?: { readonly code: string; readonly message: string };
   readonly fleet?: Omit<FleetResult, "replies">;
+  /** A fleet result's groups of identical outcome, minorities first (at most {@link MAX_GROUPS}). */
+  readonly groups?: readonly GroupView[];
+  /** Groups left out beyond {@link MAX_GROUPS} (absent when none were). */
+  readonly groupsOmitted?: number;
   readonly lines?: readonly string[];
+}
+
+/** The groups of `fleet` as the page shows them: the majority always, minorities up to the cap. */
+export function groupViews(fleet: FleetResult): Pick<JobView, "groups" | "groupsOmitted"> {
+  const all = outputGroups(fleet).map(({ hosts, text: _text, ...g }): GroupView => ({
+    ...g,
+    count: hosts.length,
+  }));
+  if (all.length <= MAX_GROUPS) return { groups: all };
+  return {
+    groups: [...all.slice(0, MAX_GROUPS - 1), ...all.slice(-1)],
+    groupsOmitted: all.length - MAX_GROUPS,
+  };
 }
 
 /** The view of one job record. */
@@ -28,7 +56,7 @@ export function jobView(job: JobRecord): JobView {
   if (result === undefined) return rest;
   if (result.kind === "fleet") {
     const { replies: _replies, ...fleet } = result.fleet;
-    return { ...rest, fleet };
+    return { ...rest, fleet, ...(fleet.hosts.length > 0 ? groupViews(result.fleet) : {}) };
   }
   return { ...rest, lines: resultLines(result) };
 }

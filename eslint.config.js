@@ -7,6 +7,19 @@ const deepInto = (executor) => ({
   group: [`**/executors/${executor}/**`, `!**/executors/${executor}/index.ts`],
   message: `import the ${executor} executor through executors/${executor}/index.ts, its public API`,
 });
+/**
+ * The fleet executor has a second public entry, agent-entry.ts (the agent alone, for the lean
+ * `commodore agent` process); only the CLI's agent command uses it.
+ */
+const deepIntoFleetFromAgentCommand = {
+  group: [
+    "**/executors/fleet/**",
+    "!**/executors/fleet/index.ts",
+    "!**/executors/fleet/agent-entry.ts",
+  ],
+  message:
+    "import the fleet executor through executors/fleet/index.ts (or agent-entry.ts for the agent alone)",
+};
 const layer = (folder, why) => ({ group: [`**/${folder}/**`], message: why });
 const TRANSPORT_LIBRARIES = {
   paths: [
@@ -118,8 +131,18 @@ export default tseslint.config(
   },
   {
     files: ["app/**/*.ts", "cli/**/*.ts"],
+    ignores: ["cli/commands/agent.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [deepInto("fleet"), deepInto("provision")] }],
+    },
+  },
+  {
+    files: ["cli/commands/agent.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [deepIntoFleetFromAgentCommand, deepInto("provision")] },
+      ],
     },
   },
 );

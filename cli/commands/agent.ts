@@ -9,13 +9,13 @@ import {
   DEFAULT_ALLOWED_SIGNERS,
   DEFAULT_HOST_KEY,
   DEFAULT_REDIS_URL,
-} from "../../executors/fleet/index.ts";
+} from "../../executors/fleet/agent-entry.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { processLogger } from "../logger.ts";
-import { parseMetricsListen, startMetricsServer, type MetricsServer } from "../metrics-server.ts";
+import type { MetricsServer } from "../metrics-server.ts";
 import { SYSTEM_CONFIG, configPath } from "../paths.ts";
-import { parseAssignments, parsePositiveInt } from "./fleet.ts";
+import { parseAssignments, parsePositiveInt } from "./agent-flags.ts";
 
 const NAME = "agent";
 
@@ -33,10 +33,15 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     "metrics-listen": { type: "string" },
     verbose: { type: "boolean" },
   });
-  const metricsListen =
-    values["metrics-listen"] === undefined
+  const listen = values["metrics-listen"];
+  // The HTTP server (and node:http) load only when the metrics endpoint is asked for.
+  const endpoint =
+    listen === undefined
       ? undefined
-      : parseMetricsListen(NAME, values["metrics-listen"]);
+      : await import("../metrics-server.ts").then((m) => ({
+          start: m.startMetricsServer,
+          at: m.parseMetricsListen(NAME, listen),
+        }));
   const file = configPath(values.config, io.env);
   // The YAML loader is imported only when there is a file: an agent run by flags never loads it.
   const fromFile =
@@ -49,7 +54,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const concurrency = parsePositiveInt(NAME, "--concurrency", values.concurrency);
   // Runtime metrics only where someone scrapes them: they cost memory and a sampling timer.
   const metrics =
-    metricsListen === undefined
+    endpoint === undefined
       ? new MetricsRegistry()
       : await new MetricsRegistry().withRuntimeMetrics();
   const agent = createAgent({
@@ -73,8 +78,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let server: MetricsServer | undefined;
   try {
     await agent.start();
-    if (metricsListen !== undefined) {
-      server = await startMetricsServer(metrics, metricsListen);
+    if (endpoint !== undefined) {
+      server = await endpoint.start(metrics, endpoint.at);
       logger.info("agent metrics served", { url: `http://${server.address}/metrics` });
     }
     io.stdout(`agent ${agent.hostname} serving (host key ${agent.fingerprint})\n`);

@@ -11,6 +11,7 @@ import { groupHeadline, outputGroups } from "../../bot/format/outliers.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
 import { liveProgress } from "../live-progress.ts";
+import { parsePositiveInt } from "./agent-flags.ts";
 import {
   CONTROLLER_FLAGS,
   CONTROLLER_FLAGS_HELP,
@@ -24,34 +25,6 @@ const NAME = "fleet";
 export const EXIT_HOSTS_FAILED = 1;
 /** Exit code when no host matched the filter. */
 export const EXIT_NO_HOSTS = 2;
-
-/** Parses repeated `key=value` flags into a record. */
-export function parseAssignments(
-  command: string,
-  flag: string,
-  values: readonly string[],
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf("=");
-    if (eq <= 0) throw new InvalidArgumentError(command, flag, "key=value", v);
-    out[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return out;
-}
-
-/** Parses a positive integer flag. */
-export function parsePositiveInt(
-  command: string,
-  flag: string,
-  value: string | undefined,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new InvalidArgumentError(command, flag, "a positive integer", value);
-  return n;
-}
 
 function amountFlag(flag: string, value: string | undefined) {
   if (value === undefined) return undefined;

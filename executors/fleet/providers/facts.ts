@@ -3,8 +3,13 @@
  * arch, cpus, memory, addresses) and merged with static facts from the agent's configuration
  * (role, env, …). Agents match requests against these and publish them in the registry; the
  * `facts` provider returns them (all, or only the names given as arguments).
+ *
+ * The agent collects them again at every heartbeat (addresses, the OS release and the domain
+ * name can change while it runs), so collecting is cheap: the two small files are read
+ * synchronously. node:fs/promises' readFile makes several thread-pool round trips per file;
+ * with it a collection cost ~0.6 ms of CPU on the development machine, now ~0.16 ms.
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { arch, cpus, hostname as osHostname, networkInterfaces, release, totalmem } from "node:os";
 import type { Provider } from "./provider.ts";
 
@@ -14,9 +19,9 @@ const BYTES_PER_MIB = 1024 * 1024;
 /** Facts as flat strings. */
 export type Facts = Readonly<Record<string, string>>;
 
-async function osName(): Promise<string> {
+function osName(): string {
   try {
-    const text = await readFile("/etc/os-release", "utf8");
+    const text = readFileSync("/etc/os-release", "utf8");
     const field = (k: string) => new RegExp(`^${k}="?([^"\\n]*)"?$`, "m").exec(text)?.[1];
     return field("PRETTY_NAME") ?? field("ID") ?? "linux";
   } catch {
@@ -24,10 +29,10 @@ async function osName(): Promise<string> {
   }
 }
 
-async function fqdn(host: string): Promise<string> {
+function fqdn(host: string): string {
   if (host.includes(".")) return host;
   try {
-    const domain = (await readFile("/proc/sys/kernel/domainname", "utf8")).trim();
+    const domain = readFileSync("/proc/sys/kernel/domainname", "utf8").trim();
     return domain === "" || domain === "(none)" ? host : `${host}.${domain}`;
   } catch {
     return host;
@@ -49,8 +54,8 @@ export async function collectFacts(
 ): Promise<Facts> {
   const host = hostname ?? osHostname();
   const collected: Record<string, string> = {
-    fqdn: await fqdn(host),
-    os: await osName(),
+    fqdn: fqdn(host),
+    os: osName(),
     kernel: release(),
     arch: arch(),
     cpus: String(cpus().length),

@@ -2,8 +2,11 @@
  * `uptime`: the original protocol's output (`time`, `since`, `users`, `averages`, `short`),
  * read from /proc/uptime, /proc/loadavg and the utmp file instead of parsing uptime(1).
  * `short` reproduces uptime(1)'s line: `09:40:57 up 5 days, 11:23, 10 users, load average: …`.
+ * The three small files are read synchronously: node:fs/promises' readFile makes several
+ * thread-pool round trips per file, ~0.6 ms of CPU per request against ~0.06 ms (measured on
+ * the development machine).
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expectNoArgs, type Provider } from "./provider.ts";
 
@@ -39,6 +42,15 @@ export function countUsers(utmp: Buffer): number {
   return users;
 }
 
+/** The utmp file's records, none when it is missing or unreadable (as uptime(1) counts 0). */
+function readUtmp(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
 function clock(d: Date): string {
   return [d.getHours(), d.getMinutes(), d.getSeconds()]
     .map((n) => String(n).padStart(2, "0"))
@@ -55,11 +67,9 @@ export function uptimeProvider(sources: UptimeSources = {}): Provider {
     timeoutMs: UPTIME_TIMEOUT_MS,
     async run(args) {
       expectNoArgs("uptime", args);
-      const [uptimeText, loadText, utmp] = await Promise.all([
-        readFile(join(proc, "uptime"), "utf8"),
-        readFile(join(proc, "loadavg"), "utf8"),
-        readFile(utmpPath).catch(() => Buffer.alloc(0)),
-      ]);
+      const uptimeText = readFileSync(join(proc, "uptime"), "utf8");
+      const loadText = readFileSync(join(proc, "loadavg"), "utf8");
+      const utmp = readUtmp(utmpPath);
       const seconds = Number.parseFloat(uptimeText.split(" ")[0] ?? "");
       const averages = loadText.trim().split(/\s+/).slice(0, 3);
       if (!Number.isFinite(seconds) || averages.length !== 3)

@@ -1,7 +1,6 @@
 /**
- * Measurement helpers for the benchmark: percentiles, a resident-memory sampler for the bench
- * process (every thread: controller, agent workers, crypto pool) and for redis-server, and
- * CPU time of the bench process.
+ * Measurement helpers for the benchmark: percentiles, a resident-memory sampler for groups of
+ * processes (the controller, the agent processes, redis-server) and CPU time of this process.
  */
 import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
@@ -22,7 +21,8 @@ export async function redisPid(client: Redis): Promise<number> {
   return Number(pid);
 }
 
-function rssMiB(pid: number): number {
+/** Resident memory of `pid` in MiB (NaN once it is gone). */
+export function rssMiB(pid: number): number {
   try {
     const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
     return kib === undefined ? NaN : Number(kib) / KIB_PER_MIB;
@@ -31,19 +31,20 @@ function rssMiB(pid: number): number {
   }
 }
 
-/** Peak resident memory (MiB) seen while sampling. */
-export interface RssPeaks {
-  readonly bench: number;
-  readonly redis: number;
-}
+/** Peak resident memory (MiB) of each group while sampling; a group's pids are summed. */
+export type RssPeaks<G extends string> = Record<G, number>;
 
-/** Samples RSS of this process and of `redisPidValue` until `stop()`. */
-export function sampleRss(redisPidValue: number): { stop(): RssPeaks } {
-  let bench = 0;
-  let redis = 0;
+/** Samples the summed RSS of each group of pids until `stop()`. */
+export function sampleRss<G extends string>(
+  groups: Record<G, readonly number[]>,
+): { stop(): RssPeaks<G> } {
+  const names = Object.keys(groups) as G[];
+  const peaks = Object.fromEntries(names.map((g) => [g, 0])) as RssPeaks<G>;
   const sample = () => {
-    bench = Math.max(bench, process.memoryUsage.rss() / KIB_PER_MIB / KIB_PER_MIB);
-    redis = Math.max(redis, rssMiB(redisPidValue));
+    for (const g of names) {
+      const sum = groups[g].reduce((total, pid) => total + (rssMiB(pid) || 0), 0);
+      peaks[g] = Math.max(peaks[g], sum);
+    }
   };
   sample();
   const timer = setInterval(sample, SAMPLE_MS);
@@ -51,12 +52,12 @@ export function sampleRss(redisPidValue: number): { stop(): RssPeaks } {
     stop() {
       clearInterval(timer);
       sample();
-      return { bench, redis };
+      return peaks;
     },
   };
 }
 
-/** CPU milliseconds (user + system) this process used since `since`. */
+/** CPU milliseconds (user + system, every thread) this process used since `since`. */
 export function cpuMs(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1000;

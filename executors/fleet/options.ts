@@ -37,7 +37,7 @@ export const MAX_START_HOLD_MS = 1_000;
 export const DEFAULT_START_DELAY_MS = 25;
 /** Upper bound for `startDelayMs` (well under the controller's default 2 s ack timeout). */
 export const MAX_START_DELAY_MS = 500;
-/** Upper bound for `verifyConcurrency`. */
+/** Upper bound for `verifyConcurrency` (verification threads). */
 export const MAX_VERIFY_CONCURRENCY = 256;
 
 /** One less than the usable cores (the event loop keeps one), at least 1. */
@@ -167,9 +167,10 @@ export const controllerOptionsSchema = z.object({
   /** Cap on the lifetime (`ttl_ms`) a registration may claim; older ones are refused as stale. */
   maxRegistrationTtlMs: ms.max(MAX_REGISTRATION_TTL_MS).default(DEFAULT_MAX_REGISTRATION_TTL_MS),
   /**
-   * Reply signatures checked at once on libuv's thread pool (node:crypto's async API); 0 checks
-   * them on the event loop. Default: one less than the usable cores, at least 1. The pool has
-   * UV_THREADPOOL_SIZE threads (default 4), which bounds the useful value.
+   * Verification threads (worker threads, shared by every controller of the process) that check
+   * reply and registration signatures in batches while the event loop stays free; bursts too
+   * small for a hand-off are checked on the event loop. 0 checks everything on the event loop.
+   * Default: one less than the usable cores, at least 1; at most one thread per usable core runs.
    */
   verifyConcurrency: z
     .number()

@@ -1,15 +1,18 @@
 /**
  * Reads the node registry: every hostname in the index whose registration still exists, is
  * fresh, and is validly signed by the key it publishes, with the enrollment state of that key
- * (accepted, pending or rejected; see enrollment.ts). Self-signatures are cached by the exact
- * registration text, so unchanged entries cost no cryptography on the next read; changed ones
- * (every heartbeat changes `sent_at`) are checked in parallel on libuv's thread pool when the
- * verifier can; expired entries are pruned.
+ * (accepted, pending or rejected; see enrollment.ts). A verified registration is remembered by
+ * the SHA-256 of its exact text (44 characters kept instead of about a kilobyte per node), so
+ * an unchanged entry costs no parsing and no cryptography on the next read, only a hash and the
+ * freshness and enrollment checks, and yields the same {@link NodeInfo} object while its state
+ * holds; changed ones (every heartbeat changes `sent_at`) are verified once each, all of a read
+ * together, on the verification threads when the verifier can; expired entries are pruned.
  *
  * Freshness: a registration whose `sent_at` is older than its own `ttl_ms` (capped by
  * `maxRegistrationTtlMs`) plus the clock skew, or in the future by more than the skew, is
  * refused as `stale_registration`, so an old signed registration cannot be replayed.
  */
+import { createHash } from "node:crypto";
 import type { Logger } from "../../../lib/log.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadVerifier } from "../protocol/auth.ts";
@@ -23,9 +26,13 @@ import {
 } from "../protocol/messages.ts";
 import type { Rejection, RejectionRecorder } from "../protocol/rejections.ts";
 import type { NodeInfo } from "../types.ts";
-import type { Candidate, Enrollment } from "./enrollment.ts";
+import type { Candidate, Enrollment, EnrollmentDecision } from "./enrollment.ts";
 
 const MGET_CHUNK = 1_000;
+/** Digest that identifies a verified registration text. */
+const TEXT_DIGEST = "sha256";
+/** Sorts hostnames as `localeCompare` does, without building a collator per comparison. */
+const byHostname = new Intl.Collator().compare;
 
 /** Freshness limits for registrations. */
 export interface FreshnessOptions {
@@ -35,10 +42,23 @@ export interface FreshnessOptions {
   readonly maxRegistrationTtlMs: number;
 }
 
+/** A registration whose self-signature verified, remembered by the digest of its text. */
 interface Verified {
-  readonly raw: string;
+  readonly digest: string;
   readonly reg: RegistrationMessage;
   readonly candidate: Candidate;
+  /** The node as last listed, reused while its enrollment decision is the same. */
+  listed?: { readonly decision: EnrollmentDecision; readonly node: NodeInfo };
+}
+
+function digestOf(raw: string): string {
+  return createHash(TEXT_DIGEST).update(raw).digest("base64");
+}
+
+function sameDecision(a: EnrollmentDecision, b: EnrollmentDecision): boolean {
+  return (
+    a.state === b.state && a.via === b.via && a.keyChanged === b.keyChanged && a.detail === b.detail
+  );
 }
 
 /** Reads and verifies the registry, remembering what it verified. */
@@ -85,7 +105,7 @@ export class RegistryReader {
     for (let i = 0; i < hosts.length; i += MGET_CHUNK) {
       const chunk = hosts.slice(i, i + MGET_CHUNK);
       const values = await this.redis.mget(chunk.map((h) => this.names.node(h)));
-      const checks: Promise<NodeInfo | undefined>[] = [];
+      const entries: (Verified | Promise<Verified | undefined>)[] = [];
       for (const [j, host] of chunk.entries()) {
         const raw = values[j];
         if (raw === null || raw === undefined) {
@@ -93,9 +113,15 @@ export class RegistryReader {
           this.verified.delete(host);
           continue;
         }
-        checks.push(this.check(host, raw, now));
+        const digest = digestOf(raw);
+        const cached = this.verified.get(host);
+        entries.push(cached?.digest === digest ? cached : this.verify(host, raw, digest, now));
       }
-      for (const node of await Promise.all(checks)) if (node) nodes.push(node);
+      // Changed registrations of the chunk are verified together, and trust-on-first-use
+      // acceptances made together; unchanged entries wait for neither.
+      const verified = await Promise.all(entries);
+      const listed = verified.map((entry) => entry && this.list(entry, now));
+      for (const node of await Promise.all(listed)) if (node) nodes.push(node);
     }
     if (stale.length > 0) await this.redis.zrem(this.names.nodeIndex, ...stale);
     const accepted = new Map<string, string>();
@@ -110,27 +136,41 @@ export class RegistryReader {
     }
     this.accepted = accepted;
     this.states = states;
-    return nodes.sort((a, b) => a.hostname.localeCompare(b.hostname));
+    return nodes.sort((a, b) => byHostname(a.hostname, b.hostname));
   }
 
-  private async check(host: string, raw: string, now: number): Promise<NodeInfo | undefined> {
-    const verified = await this.verify(host, raw, now);
-    if (!verified) return undefined;
-    const { reg, candidate } = verified;
+  /**
+   * The node for a verified registration, if it is fresh; asynchronous only when it takes a
+   * trust-on-first-use acceptance.
+   */
+  private list(entry: Verified, now: number): NodeInfo | undefined | Promise<NodeInfo | undefined> {
+    const { reg, candidate } = entry;
     const fresh = this.freshnessRefusal(reg, now);
     if (fresh) {
-      this.verified.delete(host);
-      this.rejections.record(fresh, { hostname: host, message: "registration" });
+      this.verified.delete(candidate.hostname);
+      this.rejections.record(fresh, { hostname: candidate.hostname, message: "registration" });
       return undefined;
     }
-    let decision = this.enrollment.decide(candidate, now);
-    if (this.enrollment.mayTrustOnFirstUse(decision)) {
-      const won = await this.enrollment.accept(candidate, "tofu", "tofu", now, true);
-      decision = won ? { state: "accepted", via: "tofu" } : this.enrollment.decide(candidate, now);
-    }
+    const decision = this.enrollment.decide(candidate, now);
+    if (this.enrollment.mayTrustOnFirstUse(decision)) return this.trustOnFirstUse(entry, now);
+    return this.node(entry, decision);
+  }
+
+  private async trustOnFirstUse(entry: Verified, now: number): Promise<NodeInfo> {
+    const { candidate } = entry;
+    const won = await this.enrollment.accept(candidate, "tofu", "tofu", now, true);
+    const decision: EnrollmentDecision = won
+      ? { state: "accepted", via: "tofu" }
+      : this.enrollment.decide(candidate, now);
+    return this.node(entry, decision);
+  }
+
+  private node(entry: Verified, decision: EnrollmentDecision): NodeInfo {
+    const { reg, candidate } = entry;
     if (decision.state !== "accepted") this.logPending(candidate, decision.state, decision.detail);
-    return {
-      hostname: host,
+    if (entry.listed && sameDecision(entry.listed.decision, decision)) return entry.listed.node;
+    const node: NodeInfo = {
+      hostname: candidate.hostname,
       facts: reg.facts,
       fingerprint: candidate.fingerprint,
       publicKey: candidate.keyLine,
@@ -141,6 +181,8 @@ export class RegistryReader {
       ...(decision.keyChanged === true ? { keyChanged: true } : {}),
       ...(decision.detail === undefined ? {} : { detail: decision.detail }),
     };
+    entry.listed = { decision, node };
+    return node;
   }
 
   private freshnessRefusal(reg: RegistrationMessage, now: number): Rejection | undefined {
@@ -171,9 +213,12 @@ export class RegistryReader {
     });
   }
 
-  private async verify(host: string, raw: string, now: number): Promise<Verified | undefined> {
-    const cached = this.verified.get(host);
-    if (cached && cached.raw === raw) return cached;
+  private async verify(
+    host: string,
+    raw: string,
+    digest: string,
+    now: number,
+  ): Promise<Verified | undefined> {
     const refuse = (r: Rejection) => {
       this.verified.delete(host);
       this.rejections.record(r, { hostname: host, message: "registration" });
@@ -209,7 +254,7 @@ export class RegistryReader {
       fingerprint,
       ...(reg.certificate === undefined ? {} : { certificate: reg.certificate }),
     };
-    const entry = { raw, reg, candidate };
+    const entry: Verified = { digest, reg, candidate };
     this.verified.set(host, entry);
     return entry;
   }

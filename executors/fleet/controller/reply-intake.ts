@@ -6,13 +6,16 @@
  * fast provider's start then costs no verification at all). Nothing reaches the sink
  * unverified, so progress (acks included) only ever comes from verified messages.
  *
- * With `concurrency` > 0 up to that many checks run at once on libuv's thread pool; with 0 they
- * run in-thread. Either way the queue is drained after the current I/O batch, so a burst of
- * replies read together is reordered (completes first) before any of it is verified.
+ * With `concurrency` > 0 the checks run on that many verification threads (verify-pool.ts, in
+ * batches), and only {@link IN_FLIGHT_PER_THREAD} per thread leave this queue at a time, so the
+ * priorities above still decide what is checked first; with 0 they run in-thread. Either way
+ * the queue is drained after the current I/O batch, so a burst of replies read together is
+ * reordered (completes first) before any of it is verified.
  */
 import type { PayloadVerifier } from "../protocol/auth.ts";
 import type { ReplyMessage } from "../protocol/messages.ts";
 import type { Rejection } from "../protocol/rejections.ts";
+import { IN_FLIGHT_PER_THREAD, reserveVerifyThreads } from "../protocol/verify-pool.ts";
 
 /** Largest backlog of unverified replies; beyond it new replies are refused. */
 export const MAX_BACKLOG = 200_000;
@@ -33,7 +36,7 @@ export interface PendingReply {
 /** Settings of a {@link ReplyIntake}. */
 export interface ReplyIntakeOptions {
   readonly verifier: PayloadVerifier;
-  /** Checks in flight at once on the thread pool; 0 verifies in-thread. */
+  /** Verification threads (process-wide, see verify-pool.ts); 0 verifies in-thread. */
   readonly concurrency: number;
   readonly now: () => number;
   /** Called for each start skipped unverified because it no longer mattered. */
@@ -81,8 +84,13 @@ export class ReplyIntake {
   private inFlight = 0;
   private scheduled = false;
   private holdTimer: NodeJS.Timeout | undefined;
+  /** Checks handed to the verification threads at once. */
+  private readonly maxInFlight: number;
 
-  constructor(private readonly opts: ReplyIntakeOptions) {}
+  constructor(private readonly opts: ReplyIntakeOptions) {
+    if (opts.concurrency > 0) reserveVerifyThreads(opts.concurrency);
+    this.maxInFlight = opts.concurrency * IN_FLIGHT_PER_THREAD;
+  }
 
   /** Queues one reply for verification. */
   submit(pending: PendingReply): void {
@@ -144,12 +152,12 @@ export class ReplyIntake {
   }
 
   private pump(): void {
-    const { verifier, concurrency, now } = this.opts;
-    if (concurrency === 0 || verifier.verifyAsync === undefined) {
+    const { verifier, now } = this.opts;
+    if (this.maxInFlight === 0 || verifier.verifyAsync === undefined) {
       for (let p = this.next(); p; p = this.next()) this.settle(p, this.verifySync(p));
       return;
     }
-    while (this.inFlight < concurrency) {
+    while (this.inFlight < this.maxInFlight) {
       const p = this.next();
       if (!p) return;
       this.inFlight++;

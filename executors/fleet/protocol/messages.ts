@@ -49,8 +49,15 @@ const facts = z
   .refine((f) => Object.keys(f).length <= MAX_FACTS, `at most ${MAX_FACTS} facts`);
 const epochMs = z.number().int().nonnegative();
 const versionList = z.array(z.number().int().positive()).max(MAX_VERSIONS);
-/** A reply or registration version this code reads: 1 or 2. */
-const knownVersion = z.union([z.literal(PROTOCOL_VERSION), z.literal(SINGLE_REPLY_PROTOCOL)]);
+/**
+ * A reply or registration version this code reads: 1 or 2. A plain check rather than a union
+ * of literals: the union builds an error object for every version-2 reply it first tries as 1,
+ * which cost about a fifth of a signature check per reply.
+ */
+const knownVersion = z.custom<typeof PROTOCOL_VERSION | typeof SINGLE_REPLY_PROTOCOL>(
+  (v) => v === PROTOCOL_VERSION || v === SINGLE_REPLY_PROTOCOL,
+  { message: `expected protocol ${PROTOCOL_VERSION} or ${SINGLE_REPLY_PROTOCOL}` },
+);
 
 /** A request broadcast to every agent. */
 export const requestSchema = z.object({

@@ -1,11 +1,12 @@
 /**
- * Verifying SSHSIG blobs, synchronously or on libuv's thread pool (node:crypto's callback
- * form), with identical checks: both parse the blob the same way, insist on the expected
- * namespace and an allowed hash, and never throw on hostile input.
+ * Verifying SSHSIG blobs, synchronously or on the verification threads (verify-pool.ts), with
+ * identical checks: both parse the blob the same way on the calling thread, insist on the
+ * expected namespace and an allowed hash, and never throw on hostile input; only the final
+ * public-key operation may run elsewhere.
  */
-import { verify as cryptoVerify, type KeyObject, type VerifyKeyObjectInput } from "node:crypto";
 import { publicKeyFromBlob, type PublicKeyInfo } from "./keys.ts";
 import { ALLOWED_HASHES, ECDSA_HASH, MAGIC, RSA_HASH, VERSION, signedData } from "./sshsig-data.ts";
+import { runCryptoCall, verifyPool, type CryptoCall } from "./verify-pool.ts";
 import { SshReader } from "./wire.ts";
 
 /** Why a signature was not accepted. */
@@ -16,13 +17,8 @@ export type SigCheck =
   | { readonly ok: true; readonly key: PublicKeyInfo }
   | { readonly ok: false; readonly reason: SigFailure; readonly detail: string };
 
-/** One node:crypto verification, or `undefined` when the blob can never verify. */
-interface CryptoCall {
-  readonly algorithm: string | null;
-  readonly data: Buffer;
-  readonly key: KeyObject | VerifyKeyObjectInput;
-  readonly signature: Buffer;
-}
+/** Length of an ed25519 signature. */
+const ED25519_SIGNATURE_BYTES = 64;
 
 type Prepared =
   | { readonly ok: true; readonly key: PublicKeyInfo; readonly call: CryptoCall | undefined }
@@ -33,10 +29,16 @@ function fixedWidth(data: Buffer, size: number): Buffer {
   return Buffer.concat([Buffer.alloc(size - data.length), data]);
 }
 
-function cryptoCall(key: PublicKeyInfo, sigType: string, sigBody: Buffer, data: Buffer) {
+/** The node:crypto call that decides the signature, or `undefined` when it can never verify. */
+function cryptoCall(
+  key: PublicKeyInfo,
+  sigType: string,
+  sigBody: Buffer,
+  data: Buffer,
+): CryptoCall | undefined {
   if (key.type === "ssh-ed25519") {
-    if (sigType !== "ssh-ed25519" || sigBody.length !== 64) return undefined;
-    return { algorithm: null, data, key: key.key, signature: sigBody };
+    if (sigType !== "ssh-ed25519" || sigBody.length !== ED25519_SIGNATURE_BYTES) return undefined;
+    return { algorithm: null, data, key: key.key, ieeeP1363: false, signature: sigBody };
   }
   const ec = ECDSA_HASH[key.type];
   if (ec) {
@@ -46,17 +48,12 @@ function cryptoCall(key: PublicKeyInfo, sigType: string, sigBody: Buffer, data: 
     const s = inner.mpint();
     if (!inner.done() || r.length > ec.size || s.length > ec.size) return undefined;
     const signature = Buffer.concat([fixedWidth(r, ec.size), fixedWidth(s, ec.size)]);
-    return {
-      algorithm: ec.hash,
-      data,
-      key: { key: key.key, dsaEncoding: "ieee-p1363" as const },
-      signature,
-    };
+    return { algorithm: ec.hash, data, key: key.key, ieeeP1363: true, signature };
   }
   const hash = RSA_HASH[sigType];
   return hash === undefined
     ? undefined
-    : { algorithm: hash, data, key: key.key, signature: sigBody };
+    : { algorithm: hash, data, key: key.key, ieeeP1363: false, signature: sigBody };
 }
 
 function prepare(blob: Buffer, namespace: string, message: Buffer | string): Prepared {
@@ -124,20 +121,13 @@ function outcome(key: PublicKeyInfo, valid: boolean): SigCheck {
 export function verifySshsig(blob: Buffer, namespace: string, message: Buffer | string): SigCheck {
   const p = prepare(blob, namespace, message);
   if (!p.ok) return p;
-  let valid = false;
-  try {
-    valid =
-      p.call !== undefined &&
-      cryptoVerify(p.call.algorithm, p.call.data, p.call.key, p.call.signature);
-  } catch {
-    valid = false;
-  }
-  return outcome(p.key, valid);
+  return outcome(p.key, p.call !== undefined && runCryptoCall(p.call));
 }
 
 /**
- * {@link verifySshsig} with the public-key operation on libuv's thread pool, so several
- * verifications run in parallel while the event loop stays free. Same checks, same results.
+ * {@link verifySshsig} with the public-key operation on the process's verification threads
+ * (verify-pool.ts), so checks run in parallel while the event loop stays free; in-thread when
+ * no thread was reserved. Same checks, same results.
  */
 export function verifySshsigAsync(
   blob: Buffer,
@@ -148,13 +138,5 @@ export function verifySshsigAsync(
   if (!p.ok) return Promise.resolve(p);
   const { key, call } = p;
   if (call === undefined) return Promise.resolve(outcome(key, false));
-  return new Promise((resolve) => {
-    try {
-      cryptoVerify(call.algorithm, call.data, call.key, call.signature, (err, valid) =>
-        resolve(outcome(key, err === null && valid)),
-      );
-    } catch {
-      resolve(outcome(key, false));
-    }
-  });
+  return verifyPool.verify(call).then((valid) => outcome(key, valid));
 }

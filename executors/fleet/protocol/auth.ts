@@ -18,8 +18,9 @@ export interface PayloadSigner {
 export interface PayloadVerifier {
   verify(payload: string, sig: string, claimed: string, now: number): Rejection | undefined;
   /**
-   * The same checks with the public-key work on libuv's thread pool. Optional: callers that
-   * want parallelism fall back to `verify` when it is absent.
+   * The same checks with the public-key work handed to the verification threads
+   * (protocol/verify-pool.ts) when enough checks are waiting. Optional: callers that want
+   * parallelism fall back to `verify` when it is absent.
    */
   verifyAsync?(
     payload: string,

@@ -6,7 +6,6 @@
  * carry their time: a Redis writer can neither forge a cancel nor replay an old one.
  */
 import { CancelRequest } from "../../executors/executor.ts";
-import { errorMessage } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { PubSubBus } from "../../lib/redis/bus.ts";
 import type { StateSealer } from "../../lib/seal.ts";
@@ -137,14 +136,7 @@ export class JobCanceller {
         jobId: m.jobId,
         ageMs: this.now() - m.at,
       });
-    try {
-      if (this.abortLocal(m.jobId, m.by))
-        this.options.logger.info("job cancelled from another replica", {
-          jobId: m.jobId,
-          by: m.by,
-        });
-    } catch (err) {
-      this.options.logger.warn("cancel broadcast failed", { error: errorMessage(err) });
-    }
+    if (this.abortLocal(m.jobId, m.by))
+      this.options.logger.info("job cancelled from another replica", { jobId: m.jobId, by: m.by });
   };
 }

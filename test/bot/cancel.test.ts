@@ -11,7 +11,12 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import type { BotEvent } from "../../bot/contract.ts";
+import { cancelCommand } from "../../bot/commands/builtins/cancel.ts";
+import { parseCommand } from "../../bot/commands/parse.ts";
+import { CommandRegistry } from "../../bot/commands/registry.ts";
 import { JobCanceller, JOB_CANCEL_KIND, jobCancelChannel } from "../../bot/jobs/cancel.ts";
+import { RedisJobStore } from "../../bot/jobs/redis-store.ts";
+import { Policy } from "../../bot/permissions/policy.ts";
 import { CancelRequest } from "../../executors/executor.ts";
 import { REQUEST_NAMESPACE } from "../../executors/fleet/protocol/channels.ts";
 import { PROTOCOL_VERSION, type CancelMessage } from "../../executors/fleet/protocol/messages.ts";
@@ -290,6 +295,37 @@ describe("cancel (real agents, real processes, real Redis)", () => {
       result.hosts.map((h) => [h.status, h.exit]),
       HOSTS.map(() => ["failed", 124]),
     );
+  });
+
+  test("a job no bot runs any more (restarted mid-run) is reported as not ended, not as cancelled", async () => {
+    const sealer = testSealer({ metrics: new MetricsRegistry() });
+    const store = new RedisJobStore({ redis, prefix: "orphans:", ttlSeconds: 60, sealer });
+    const canceller = new JobCanceller({ prefix: "orphans:", sealer, logger: silentLogger });
+    await store.create({
+      id: "j00000000beef",
+      text: "fleet exec hang",
+      command: "fleet",
+      principal: "olga",
+      transport: "irc",
+      state: "running",
+      createdAt: new Date().toISOString(),
+    });
+    const spec = cancelCommand(store, canceller, new Policy({ roles: {}, defaultRoles: [] }), {
+      waitMs: 300,
+      pollMs: 50,
+    });
+    const command = parseCommand("cancel j00000000beef", new CommandRegistry().register(spec));
+    const outcome = await spec.run?.({
+      invocation: { principal: olga, transport: "irc", text: "cancel j00000000beef" },
+      principal: olga,
+      command,
+      jobId: "j0000000cafe0",
+      sink: () => undefined,
+      signal: new AbortController().signal,
+    });
+    assert.ok(outcome?.result.kind === "text");
+    assert.match(outcome.result.lines[0] ?? "", /has not ended yet/);
+    assert.equal((await store.get("j00000000beef"))?.state, "running");
   });
 
   test("replicas: a sealed broadcast cancels a job another replica runs; forgeries do not", async () => {

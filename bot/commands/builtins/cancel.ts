@@ -46,7 +46,7 @@ async function settled(store: JobStore, id: string, timing: CancelTiming): Promi
 function outcomeLine(job: JobRecord, by: string): string {
   const head = `job ${job.id} (${job.text})`;
   if (job.state === "running")
-    return `${head}: cancel sent by ${by}; it is still stopping — \`job ${job.id}\` shows how it ends`;
+    return `${head}: cancel sent by ${by}, but the job has not ended yet — \`job ${job.id}\` shows how it ends (a job whose bot was restarted mid-run stays "running" until it expires)`;
   const fleet = job.result?.kind === "fleet" ? job.result.fleet.summary : undefined;
   const counts =
     fleet === undefined

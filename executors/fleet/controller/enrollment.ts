@@ -125,19 +125,27 @@ export class Enrollment {
       redis.hgetall(names.pins),
       redis.hgetall(names.rejectedKeys),
     ]);
-    const seen = new Set<string>();
+    const seen = new Set([...Object.values(pins), ...Object.values(rejected)]);
+    // Records not verified before are checked together (a restart with thousands of accepted
+    // hosts verifies them in parallel, not one await after the other).
+    const open = (hash: Record<string, string>, key: string) =>
+      Promise.all(
+        Object.entries(hash).map(
+          async ([field, raw]) => [field, raw, await this.open(raw, now, key, field)] as const,
+        ),
+      );
+    const [pinRecords, rejectedRecords] = await Promise.all([
+      open(pins, names.pins),
+      open(rejected, names.rejectedKeys),
+    ]);
     const accepted = new Map<string, EnrollmentRecord>();
-    for (const [host, raw] of Object.entries(pins)) {
-      seen.add(raw);
-      const rec = await this.open(raw, now, names.pins, host);
+    for (const [host, raw, rec] of pinRecords) {
       if (rec?.decision === "accepted" && rec.hostname === host) accepted.set(host, rec);
       else if (rec)
         this.misplaced(raw, names.pins, host, `record under ${host} is not its acceptance`);
     }
     const refused = new Map<string, EnrollmentRecord>();
-    for (const [fingerprint, raw] of Object.entries(rejected)) {
-      seen.add(raw);
-      const rec = await this.open(raw, now, names.rejectedKeys, fingerprint);
+    for (const [fingerprint, raw, rec] of rejectedRecords) {
       if (rec?.decision === "rejected" && fingerprintOf(rec.public_key) === fingerprint)
         refused.set(rec.public_key, rec);
       else if (rec)

@@ -144,11 +144,16 @@ export class Collector {
     this.cancelledBy = by;
     clearTimeout(this.ackTimer);
     this.ackWindowOver = true;
+    // No grace: the request never went out, so no agent has anything to confirm.
+    const why =
+      graceMs === 0
+        ? `cancelled by ${by} before it started`
+        : `cancelled by ${by}; the agent did not confirm the stop`;
     for (const state of this.hosts.values()) {
       if (state.result || state.noop) continue;
       clearTimeout(state.timer);
       state.timer = setTimeout(() => {
-        this.finishCancelled(state, `cancelled by ${by}; the agent did not confirm the stop`);
+        this.finishCancelled(state, why);
         this.maybeClose();
       }, graceMs);
     }

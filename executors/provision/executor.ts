@@ -3,6 +3,7 @@
  * queued like every other trigger, and the executor follows the job to its end.
  */
 import { CommodoreError } from "../../lib/errors.ts";
+import { sleepUnlessAborted } from "../../lib/sleep.ts";
 import type { Executor } from "../executor.ts";
 import { findHosts, type HostDirectory } from "./hosts.ts";
 import { choosePlaybook, type PlaybookDefaults } from "./playbooks.ts";
@@ -41,12 +42,6 @@ function resultOf(job: ProvisionJob): ProvisionResult {
     ...(outcome?.logFile ? { logFile: outcome.logFile } : {}),
   };
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 /** Creates the executor; it queues the run and resolves when the job is final. */
 export function createProvisionExecutor(
@@ -99,7 +94,7 @@ export function createProvisionExecutor(
           });
         }
         seen = { state: job.state, attempts: job.attempts };
-        await sleep(followMs, signal);
+        await sleepUnlessAborted(followMs, signal);
         if (signal.aborted) {
           throw new CommodoreError("E_PROVISION_DETACHED", `stopped following job ${jobId}`, {
             hint: "the run continues in the queue; its notice reports the result",

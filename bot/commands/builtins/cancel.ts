@@ -4,6 +4,7 @@
  * requester may cancel it; anyone else needs a role granting `cancel`. Anonymous callers never
  * may. The audit line of the `cancel` names the canceller, the job record names them too.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import { CommodoreError } from "../../../lib/errors.ts";
 import { ANONYMOUS_ID } from "../../identity/directory.ts";
 import type { JobCanceller } from "../../jobs/cancel.ts";
@@ -27,10 +28,6 @@ export interface CancelTiming {
 
 const DEFAULT_TIMING: CancelTiming = { waitMs: CANCEL_WAIT_MS, pollMs: POLL_MS };
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** The job once it is no longer running, or its last state when `waitMs` ran out. */
 async function settled(store: JobStore, id: string, timing: CancelTiming): Promise<JobRecord> {
   const deadline = Date.now() + timing.waitMs;
@@ -38,7 +35,7 @@ async function settled(store: JobStore, id: string, timing: CancelTiming): Promi
     const job = await store.get(id);
     if (job === undefined) throw new NotFoundError(`job ${id} is gone`);
     if (job.state !== "running" || Date.now() >= deadline) return job;
-    await sleep(timing.pollMs);
+    await delay(timing.pollMs);
   }
 }
 

@@ -8,6 +8,7 @@
  * wave started (`startMs`), so pictures of the job show the waves.
  */
 import { randomUUID } from "node:crypto";
+import { sleepUnlessAborted } from "../../../lib/sleep.ts";
 import { cancellationOf, type ExecutionContext } from "../../executor.ts";
 import type {
   FactFilter,
@@ -41,18 +42,6 @@ export function limitHosts(hosts: readonly string[], limit: HostAmount | undefin
   if (limit === undefined) return [...hosts];
   const sorted = [...hosts].sort((a, b) => a.localeCompare(b));
   return sorted.slice(0, resolveAmount(limit, sorted.length));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 function addressed(request: FleetRequest, identities: readonly string[]): FleetRequest {
@@ -105,7 +94,7 @@ async function slidingWindow(
       if (plan.stopAfterFailures !== undefined && failures >= plan.stopAfterFailures)
         stoppedReason ??= `stopped after ${failures} failed host${failures === 1 ? "" : "s"}`;
       if (plan.waitMs && queue.length > 0 && stoppedReason === undefined)
-        await sleep(plan.waitMs, ctx.signal);
+        await sleepUnlessAborted(plan.waitMs, ctx.signal);
     }
   };
   await Promise.all(Array.from({ length: window }, worker));

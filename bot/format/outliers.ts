@@ -77,8 +77,18 @@ export function lineDiff(a: string, b: string, max = MAX_DIFF_LINES): string[] {
   return out;
 }
 
+/** How much of {@link outputGroups} to compute. */
+export interface OutputGroupOptions {
+  /**
+   * How many minority groups (smallest first) get their `diff`; the rest are listed without
+   * one. For callers that show only the first few (default: every group).
+   */
+  readonly diffs?: number;
+}
+
 /** The groups of `result`: minorities first (smallest first), the majority last. */
-export function outputGroups(result: FleetResult): OutputGroup[] {
+export function outputGroups(result: FleetResult, options: OutputGroupOptions = {}): OutputGroup[] {
+  const diffs = options.diffs ?? Number.POSITIVE_INFINITY;
   const byKey = new Map<
     string,
     { status: HostStatus; exit?: number; text: string; hosts: string[] }
@@ -99,7 +109,7 @@ export function outputGroups(result: FleetResult): OutputGroup[] {
     (a, b) => a.hosts.length - b.hosts.length || naturalCompare(a.hosts[0] ?? "", b.hosts[0] ?? ""),
   );
   const majority = groups.at(-1);
-  return groups.map((g) => {
+  return groups.map((g, index) => {
     const hosts = [...g.hosts].sort(naturalCompare);
     const label = collapseRuns(hosts.map((hostname) => ({ hostname, text: "" })))
       .map((r) => r.label)
@@ -113,7 +123,9 @@ export function outputGroups(result: FleetResult): OutputGroup[] {
       text: g.text,
       lines: g.text === "" ? 0 : g.text.split("\n").length,
       majority: isMajority,
-      ...(isMajority || majority === undefined ? {} : { diff: lineDiff(majority.text, g.text) }),
+      ...(isMajority || majority === undefined || index >= diffs
+        ? {}
+        : { diff: lineDiff(majority.text, g.text) }),
     };
   });
 }

@@ -33,6 +33,24 @@ const ok = (hostname: string, stdout: string): HostResult => ({
 });
 
 describe("outliers", () => {
+  test("diffs: only the first minorities (smallest first) get a diff; the groups stay complete", () => {
+    const hosts = Array.from({ length: 10 }, (_, i) => ok(`www${i}`, "same\n"));
+    hosts.push(ok("odd1", "one\n"), ok("odd2", "two\n"), ok("odd3", "three\n"));
+    const all = outputGroups(result(hosts));
+    const first = outputGroups(result(hosts), { diffs: 1 });
+    assert.deepEqual(
+      first.map((g) => g.label),
+      all.map((g) => g.label),
+    );
+    assert.deepEqual(first[0]?.diff, all[0]?.diff);
+    assert.ok((all[1]?.diff?.length ?? 0) > 0);
+    assert.deepEqual(
+      first.map((g) => g.diff === undefined),
+      [false, true, true, true],
+    );
+    assert.ok(outputGroups(result(hosts), { diffs: 0 }).every((g) => g.diff === undefined));
+  });
+
   test("forty identical hosts and two outliers: outliers first, each diffed against the majority", () => {
     const hosts = Array.from({ length: 40 }, (_, i) =>
       ok(`www${String(i + 1).padStart(2, "0")}`, "nginx 1.24\nworkers 4\n"),

@@ -39,10 +39,14 @@ export interface JobView {
 
 /** The groups of `fleet` as the page shows them: the majority always, minorities up to the cap. */
 export function groupViews(fleet: FleetResult): Pick<JobView, "groups" | "groupsOmitted"> {
-  const all = outputGroups(fleet).map(({ hosts, text: _text, ...g }): GroupView => ({
-    ...g,
-    count: hosts.length,
-  }));
+  // Only the minorities the page shows get a diff: a fleet where every host differs would
+  // otherwise cost one diff per host on every snapshot.
+  const all = outputGroups(fleet, { diffs: MAX_GROUPS - 1 }).map(
+    ({ hosts, text: _text, ...g }): GroupView => ({
+      ...g,
+      count: hosts.length,
+    }),
+  );
   if (all.length <= MAX_GROUPS) return { groups: all };
   return {
     groups: [...all.slice(0, MAX_GROUPS - 1), ...all.slice(-1)],

@@ -135,7 +135,8 @@ function hiddenOutliers(minorities: readonly OutputGroup[], majority: OutputGrou
  * the majority's line. Undefined when there is no clear majority to compare with.
  */
 export function outlierView(result: FleetResult): OutlierView | undefined {
-  const groups = outputGroups(result);
+  // The view computes its own (longer, counted) diffs for the groups it details.
+  const groups = outputGroups(result, { diffs: 0 });
   const majority = clearMajority(groups);
   if (majority === undefined) return undefined;
   const minorities = groups.slice(0, -1);

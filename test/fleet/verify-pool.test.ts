@@ -23,6 +23,8 @@ import { makeKey } from "../harness/ssh-keys.ts";
 const MESSAGE = "the exact payload";
 /** Long enough for a worker thread to boot and take a batch, short enough for CI. */
 const THREAD_WAIT_MS = 10_000;
+/** Idle time after which the idle-thread test's pool ends its thread. */
+const IDLE_MS = 200;
 /** How long a script that used the threads may take to exit on its own. */
 const EXIT_WITHIN_MS = 15_000;
 
@@ -50,11 +52,12 @@ function cases(): [Buffer, string, string][] {
   return out;
 }
 
-/** Keeps `pool` busy until a thread is up and has taken a batch. */
+/** Keeps `pool` busy until a thread is up and has taken a batch (one more than before). */
 async function warmUp(pool: VerifyPool): Promise<void> {
   const many = calls(4 * MIN_BATCH);
   const deadline = Date.now() + THREAD_WAIT_MS;
-  while (pool.counts.threaded === 0) {
+  const before = pool.counts.threaded;
+  while (pool.counts.threaded === before) {
     if (Date.now() > deadline) assert.fail("no verification thread took a batch");
     await Promise.all(many.map((c) => pool.verify(c.call)));
     await new Promise((r) => setTimeout(r, 10));
@@ -146,6 +149,24 @@ describe("verification threads", () => {
     assert.deepEqual(
       got,
       some.map((c) => c.valid),
+    );
+  });
+
+  test("a thread idle for the idle time exits, and the next flood starts one again", async () => {
+    const pool = new VerifyPool(undefined, IDLE_MS);
+    pool.reserve(1);
+    await warmUp(pool);
+    assert.equal(pool.running, 1);
+    const deadline = Date.now() + THREAD_WAIT_MS;
+    while (pool.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pool.running, 0, `the idle thread still ran after ${THREAD_WAIT_MS} ms`);
+    const before = pool.counts.threaded;
+    await warmUp(pool);
+    assert.ok(pool.counts.threaded > before, "a new thread took a batch after the old one exited");
+    const many = calls(2 * MIN_BATCH);
+    assert.deepEqual(
+      await Promise.all(many.map((c) => pool.verify(c.call))),
+      many.map((c) => c.valid),
     );
   });
 

@@ -19,7 +19,8 @@
  * Threads start on first use, process-wide, as many as the largest {@link reserveVerifyThreads}
  * asked for (at most one per usable core); until one is up, checks run on the caller's thread,
  * so a cold start adds no latency. An idle thread is unreferenced: it never keeps the process
- * alive. A thread that dies has its checks redone on the caller's thread; after
+ * alive; one idle for {@link THREAD_IDLE_MS} exits, giving back its isolate and its copy of the
+ * keys (about 30 MiB at 10 000 nodes), and the next flood starts it again. A thread that dies has its checks redone on the caller's thread; after
  * {@link MAX_THREAD_FAILURES} deaths the pool stops starting threads and checks everything
  * in-thread.
  */
@@ -38,6 +39,11 @@ export const MIN_BATCH = 32;
 export const IN_FLIGHT_PER_THREAD = 2 * BATCH_MAX;
 /** Deaths after which the pool gives up on threads and checks in-thread. */
 export const MAX_THREAD_FAILURES = 3;
+/**
+ * A thread idle this long exits (a long-running controller keeps no thread between bursts);
+ * the next batch starts a new one.
+ */
+export const THREAD_IDLE_MS = 15_000;
 /** Keys a thread remembers before it is told to forget them all (one per distinct signer). */
 const KEYS_PER_THREAD_MAX = 100_000;
 
@@ -128,6 +134,10 @@ interface Thread {
   readonly known: Set<number>;
   /** The batch it is working on. */
   batch: readonly Job[] | undefined;
+  /** Ends the thread once it has been idle for the pool's idle time. */
+  idle: NodeJS.Timeout | undefined;
+  /** Ended for idleness: its exit is not a failure. */
+  retired: boolean;
 }
 
 /** Small ids for keys, so a thread is sent each key once. */
@@ -162,8 +172,19 @@ export class VerifyPool {
   /** Where checks ran (the benchmark reports it). */
   readonly counts: VerifyCounts = { inline: 0, threaded: 0 };
 
-  /** `source` is the threads' code; tests replace it to make threads fail. */
-  constructor(private readonly source: string = WORKER_SOURCE) {}
+  /**
+   * `source` is the threads' code (tests replace it to make threads fail); `idleMs` how long a
+   * thread may idle before it exits.
+   */
+  constructor(
+    private readonly source: string = WORKER_SOURCE,
+    private readonly idleMs: number = THREAD_IDLE_MS,
+  ) {}
+
+  /** Threads running now (started, not yet exited). */
+  get running(): number {
+    return this.threads.length;
+  }
 
   /**
    * Makes the pool run at least `threads` threads (started on first use), at most one per
@@ -219,9 +240,17 @@ export class VerifyPool {
     if (this.failures >= MAX_THREAD_FAILURES) return;
     while (this.threads.length < this.size) {
       const worker = new Worker(this.source, { eval: true, execArgv: [] });
-      const thread: Thread = { worker, online: false, known: new Set(), batch: undefined };
+      const thread: Thread = {
+        worker,
+        online: false,
+        known: new Set(),
+        batch: undefined,
+        idle: undefined,
+        retired: false,
+      };
       worker.on("online", () => {
         thread.online = true;
+        this.idleFrom(thread);
         this.flush();
       });
       worker.on("message", (out: Uint8Array) => this.settle(thread, out));
@@ -273,6 +302,7 @@ export class VerifyPool {
       bytes: bytes.buffer,
     };
     thread.batch = jobs;
+    clearTimeout(thread.idle);
     thread.worker.ref();
     thread.worker.postMessage(message, [bytes.buffer, keys.buffer, modes.buffer, sizes.buffer]);
   }
@@ -283,13 +313,28 @@ export class VerifyPool {
     thread.worker.unref();
     this.counts.threaded += jobs.length;
     this.flush();
+    if (thread.batch === undefined) this.idleFrom(thread);
     for (const [i, job] of jobs.entries()) job.resolve(out[i] === 1);
+  }
+
+  /** Ends `thread` after {@link idleMs} without a batch. */
+  private idleFrom(thread: Thread): void {
+    clearTimeout(thread.idle);
+    thread.idle = setTimeout(() => {
+      if (thread.batch !== undefined) return;
+      thread.retired = true;
+      const at = this.threads.indexOf(thread);
+      if (at >= 0) this.threads.splice(at, 1);
+      void thread.worker.terminate();
+    }, this.idleMs);
+    thread.idle.unref();
   }
 
   /** A thread died: its batch is checked here, and a replacement starts on the next flush. */
   private lose(thread: Thread): void {
     const at = this.threads.indexOf(thread);
-    if (at < 0) return;
+    if (thread.retired || at < 0) return;
+    clearTimeout(thread.idle);
     this.threads.splice(at, 1);
     this.failures++;
     const jobs = thread.batch ?? [];

@@ -29,6 +29,7 @@ import type { Rejection, RejectionRecorder } from "../protocol/rejections.ts";
 import type { EnrollmentVia, NodeState } from "../types.ts";
 import { checkHostCertificate } from "./host-certificate.ts";
 import type { KnownHosts } from "./known-hosts.ts";
+import { textDigest } from "./text-digest.ts";
 
 /** How hosts nobody accepted yet are treated. */
 export type EnrollmentMode = "manual" | "tofu";
@@ -106,7 +107,9 @@ export interface EnrollmentDeps {
 export class Enrollment {
   private accepted = new Map<string, EnrollmentRecord>();
   private rejected = new Map<string, EnrollmentRecord>();
+  /** Records verified, by the digest of their text (see text-digest.ts). */
   private readonly verifiedRaw = new Map<string, EnrollmentRecord>();
+  /** Digests of records that did not verify. */
   private readonly badRaw = new Set<string>();
   private readonly misplacedSeen = new Set<string>();
   private readonly certVerdicts = new Map<string, ReturnType<typeof checkHostCertificate>>();
@@ -125,38 +128,41 @@ export class Enrollment {
       redis.hgetall(names.pins),
       redis.hgetall(names.rejectedKeys),
     ]);
-    const seen = new Set([...Object.values(pins), ...Object.values(rejected)]);
+    const seen = new Set<string>();
     // Records not verified before are checked together (a restart with thousands of accepted
     // hosts verifies them in parallel, not one await after the other).
     const open = (hash: Record<string, string>, key: string) =>
       Promise.all(
-        Object.entries(hash).map(
-          async ([field, raw]) => [field, raw, await this.open(raw, now, key, field)] as const,
-        ),
+        Object.entries(hash).map(async ([field, raw]) => {
+          const digest = textDigest(raw);
+          seen.add(digest);
+          return [field, digest, await this.open(raw, now, key, field, digest)] as const;
+        }),
       );
     const [pinRecords, rejectedRecords] = await Promise.all([
       open(pins, names.pins),
       open(rejected, names.rejectedKeys),
     ]);
     const accepted = new Map<string, EnrollmentRecord>();
-    for (const [host, raw, rec] of pinRecords) {
+    for (const [host, digest, rec] of pinRecords) {
       if (rec?.decision === "accepted" && rec.hostname === host) accepted.set(host, rec);
       else if (rec)
-        this.misplaced(raw, names.pins, host, `record under ${host} is not its acceptance`);
+        this.misplaced(digest, names.pins, host, `record under ${host} is not its acceptance`);
     }
     const refused = new Map<string, EnrollmentRecord>();
-    for (const [fingerprint, raw, rec] of rejectedRecords) {
+    for (const [fingerprint, digest, rec] of rejectedRecords) {
       if (rec?.decision === "rejected" && fingerprintOf(rec.public_key) === fingerprint)
         refused.set(rec.public_key, rec);
       else if (rec)
         this.misplaced(
-          raw,
+          digest,
           names.rejectedKeys,
           fingerprint,
           `record under ${fingerprint} is not its rejection`,
         );
     }
-    for (const raw of this.verifiedRaw.keys()) if (!seen.has(raw)) this.verifiedRaw.delete(raw);
+    for (const digest of this.verifiedRaw.keys())
+      if (!seen.has(digest)) this.verifiedRaw.delete(digest);
     this.accepted = accepted;
     this.rejected = refused;
   }
@@ -209,7 +215,9 @@ export class Enrollment {
         // Someone accepted a key first: believe it only if it verifies (one field, not a refresh).
         const current = await redis.hget(names.pins, c.hostname);
         const rec =
-          current === null ? undefined : await this.open(current, now, names.pins, c.hostname);
+          current === null
+            ? undefined
+            : await this.open(current, now, names.pins, c.hostname, textDigest(current));
         if (rec?.decision === "accepted" && rec.hostname === c.hostname)
           this.accepted.set(c.hostname, rec);
         return rec?.decision === "accepted" && rec.public_key === c.keyLine;
@@ -220,7 +228,7 @@ export class Enrollment {
     await redis.hdel(names.rejectedKeys, c.fingerprint);
     // What this controller just wrote and signed needs no re-read: a bulk or TOFU acceptance of
     // N hosts costs 2N commands, not N full refreshes.
-    this.verifiedRaw.set(raw, record);
+    this.verifiedRaw.set(textDigest(raw), record);
     this.accepted.set(c.hostname, record);
     this.rejected.delete(c.keyLine);
     this.deps.logger.info("host key accepted", {
@@ -241,7 +249,7 @@ export class Enrollment {
       await redis.hdel(names.pins, c.hostname);
       this.accepted.delete(c.hostname);
     }
-    this.verifiedRaw.set(raw, record);
+    this.verifiedRaw.set(textDigest(raw), record);
     this.rejected.set(c.keyLine, record);
     this.deps.logger.warn("host key rejected", {
       hostname: c.hostname,
@@ -307,39 +315,41 @@ export class Enrollment {
     return { raw: sealEnvelope(record, this.deps.signer), record };
   }
 
+  /** The record `raw` (whose digest is `digest`) if it verifies; checked once per text. */
   private async open(
     raw: string,
     now: number,
     key: string,
     field: string,
+    digest: string,
   ): Promise<EnrollmentRecord | undefined> {
-    const known = this.verifiedRaw.get(raw);
+    const known = this.verifiedRaw.get(digest);
     if (known) return known;
-    if (this.badRaw.has(raw)) return undefined;
+    if (this.badRaw.has(digest)) return undefined;
     const opened = openEnvelope(raw, recordSchema);
-    if (!opened.ok) return this.bad(raw, key, field, opened.rejection.detail);
+    if (!opened.ok) return this.bad(digest, key, field, opened.rejection.detail);
     const { message, payload, sig } = opened.opened;
     const v = this.deps.verifier;
     const refusal = v.verifyAsync
       ? await v.verifyAsync(payload, sig, message.signer, now)
       : v.verify(payload, sig, message.signer, now);
-    if (refusal) return this.bad(raw, key, field, `${refusal.reason}: ${refusal.detail}`);
-    this.verifiedRaw.set(raw, message);
+    if (refusal) return this.bad(digest, key, field, `${refusal.reason}: ${refusal.detail}`);
+    this.verifiedRaw.set(digest, message);
     return message;
   }
 
-  /** A record that does not verify: remembered by its text, so it is counted once. */
-  private bad(raw: string, key: string, field: string, detail: string): undefined {
-    if (this.badRaw.has(raw)) return undefined;
+  /** A record that does not verify: remembered by its digest, so it is counted once. */
+  private bad(digest: string, key: string, field: string, detail: string): undefined {
+    if (this.badRaw.has(digest)) return undefined;
     if (this.badRaw.size >= BAD_RECORDS_MAX) this.badRaw.clear();
-    this.badRaw.add(raw);
+    this.badRaw.add(digest);
     this.count(key, field, detail);
     return undefined;
   }
 
   /** A valid record filed under another hostname or fingerprint: counted once per place. */
-  private misplaced(raw: string, key: string, field: string, detail: string): void {
-    const id = `${key}\0${field}\0${raw}`;
+  private misplaced(digest: string, key: string, field: string, detail: string): void {
+    const id = `${key}\0${field}\0${digest}`;
     if (this.misplacedSeen.has(id)) return;
     if (this.misplacedSeen.size >= BAD_RECORDS_MAX) this.misplacedSeen.clear();
     this.misplacedSeen.add(id);

@@ -12,7 +12,6 @@
  * `maxRegistrationTtlMs`) plus the clock skew, or in the future by more than the skew, is
  * refused as `stale_registration`, so an old signed registration cannot be replayed.
  */
-import { createHash } from "node:crypto";
 import type { Logger } from "../../../lib/log.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadVerifier } from "../protocol/auth.ts";
@@ -27,10 +26,9 @@ import {
 import type { Rejection, RejectionRecorder } from "../protocol/rejections.ts";
 import type { NodeInfo } from "../types.ts";
 import type { Candidate, Enrollment, EnrollmentDecision } from "./enrollment.ts";
+import { textDigest } from "./text-digest.ts";
 
 const MGET_CHUNK = 1_000;
-/** Digest that identifies a verified registration text. */
-const TEXT_DIGEST = "sha256";
 /** Sorts hostnames as `localeCompare` does, without building a collator per comparison. */
 const byHostname = new Intl.Collator().compare;
 
@@ -49,10 +47,6 @@ interface Verified {
   readonly candidate: Candidate;
   /** The node as last listed, reused while its enrollment decision is the same. */
   listed?: { readonly decision: EnrollmentDecision; readonly node: NodeInfo };
-}
-
-function digestOf(raw: string): string {
-  return createHash(TEXT_DIGEST).update(raw).digest("base64");
 }
 
 function sameDecision(a: EnrollmentDecision, b: EnrollmentDecision): boolean {
@@ -113,7 +107,7 @@ export class RegistryReader {
           this.verified.delete(host);
           continue;
         }
-        const digest = digestOf(raw);
+        const digest = textDigest(raw);
         const cached = this.verified.get(host);
         entries.push(cached?.digest === digest ? cached : this.verify(host, raw, digest, now));
       }

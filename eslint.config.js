@@ -36,7 +36,16 @@ const ABOVE_EXECUTORS = [
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "state/**", ".state/**", "test-output/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "dist/**",
+      "dist-bench/**",
+      "state/**",
+      ".state/**",
+      "test-output/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

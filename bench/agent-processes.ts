@@ -6,7 +6,11 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { AgentHostCommand, AgentHostData, AgentHostReport } from "./agent-host.ts";
 
-const HOST_PATH = fileURLToPath(new URL("./agent-host.ts", import.meta.url));
+/** Compiled (`npm run bench` runs dist/bench/) or, under tsx, the source. */
+const COMPILED = import.meta.url.endsWith(".js");
+const HOST_PATH = fileURLToPath(
+  new URL(COMPILED ? "./agent-host.js" : "./agent-host.ts", import.meta.url),
+);
 
 /** Agent processes that can be stopped. */
 export interface AgentProcesses {
@@ -42,7 +46,7 @@ export async function startAgentProcesses(
     const first = Math.floor((p * size) / n);
     const count = Math.floor(((p + 1) * size) / n) - first;
     const child = fork(HOST_PATH, [], {
-      execArgv: ["--import", "tsx"],
+      execArgv: COMPILED ? [] : ["--import", "tsx"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     children.push(child);

@@ -12,12 +12,20 @@ import { execFile, spawn, type ChildProcess, type SpawnOptions } from "node:chil
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
-export const ROOT = join(import.meta.dirname, "..");
+/** The package root: the nearest folder above this file with a package.json (sources or dist-bench/). */
+export const ROOT = packageRoot(import.meta.dirname);
 export const CLI = join(ROOT, "bin", "commodore.js");
 const STOP_GRACE_MS = 2_000;
 const POLL_MS = 50;
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 /** Children started by the bench, each the leader of its own process group. */
 const groups = new Set<ChildProcess>();

@@ -1,12 +1,16 @@
 /**
  * Measurement helpers for the benchmark: percentiles, a resident-memory sampler for groups of
- * processes (the controller, the agent processes, redis-server) and CPU time of this process.
+ * processes (the controller, the agent processes, redis-server), this process's settled RSS
+ * and CPU time.
  */
 import { readFileSync } from "node:fs";
+import { constants, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 
 const SAMPLE_MS = 25;
 const KIB_PER_MIB = 1024;
+const BYTES_PER_MIB = 1024 * 1024;
+const GC_MAJOR = constants.NODE_PERFORMANCE_GC_MAJOR;
 
 /** The `p`th percentile of ascending `sorted`. */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -61,4 +65,57 @@ export function sampleRss<G extends string>(
 export function cpuMs(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1000;
+}
+
+/** What {@link settledRss} saw. */
+export interface SettledRss {
+  /** This process's RSS once settled, MiB. */
+  readonly rss: number;
+  /** V8 heap then (used / committed), MiB. */
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  /** Milliseconds waited. */
+  readonly waitedMs: number;
+  /** Whether V8 shrank its heap on its own (false: `maxMs` ran out first). */
+  readonly collected: boolean;
+}
+
+/** Committed heap within this share of the live heap counts as shrunk. */
+const SHRUNK = 1.25;
+const POLL_MS = 500;
+
+/**
+ * This process's resident memory in steady state: waits, idle, until V8 has run a full
+ * (mark-compact) collection on its own and given back its empty pages (committed heap within
+ * {@link SHRUNK} of the live heap) — what a long-running controller does between bursts — plus
+ * `afterMs`, or until `maxMs`. Nothing forces a collection.
+ */
+export async function settledRss(maxMs: number, afterMs: number): Promise<SettledRss> {
+  const t0 = performance.now();
+  let majors = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === GC_MAJOR)
+        majors++;
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  let collected = false;
+  while (performance.now() - t0 < maxMs) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const heap = process.memoryUsage();
+    if (majors > 0 && heap.heapTotal <= heap.heapUsed * SHRUNK) {
+      collected = true;
+      break;
+    }
+  }
+  observer.disconnect();
+  if (collected) await new Promise((r) => setTimeout(r, afterMs));
+  const heap = process.memoryUsage();
+  return {
+    rss: rssMiB(process.pid),
+    heapUsed: heap.heapUsed / BYTES_PER_MIB,
+    heapTotal: heap.heapTotal / BYTES_PER_MIB,
+    waitedMs: performance.now() - t0,
+    collected,
+  };
 }

@@ -9,7 +9,7 @@
  * and on SIGINT/SIGTERM. Nothing here imports node:test (the test harness does).
  */
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -19,6 +19,7 @@ export const ROOT = packageRoot(import.meta.dirname);
 export const CLI = join(ROOT, "bin", "commodore.js");
 const STOP_GRACE_MS = 2_000;
 const POLL_MS = 50;
+const NS_PER_MS = 1e6;
 
 function packageRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
@@ -378,6 +379,23 @@ function countListed(json: string): number {
 export function rssMiB(pid: number): number {
   const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
   return kib === undefined ? NaN : Number(kib) / 1024;
+}
+
+/**
+ * CPU time `pid` has used, in ms, from the scheduler's own accounting (/proc/<pid>/task/<tid>/
+ * schedstat, nanoseconds, every thread): exact, where utime/stime are sampled at the clock tick
+ * (10 ms) and a process that runs in sub-millisecond bursts is charged by chance.
+ */
+export function cpuMsOf(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns / NS_PER_MS;
 }
 
 /** CPU time (utime + stime) of `pid` in clock ticks, from /proc/<pid>/stat. */

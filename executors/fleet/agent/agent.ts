@@ -222,12 +222,14 @@ export function createAgent(options: AgentOptions): Agent {
     execSeconds.observe((performance.now() - started) / 1000, {
       provider: runner.has(req.command.provider) ? req.command.provider : "unknown",
     });
-    log.info("request served", {
+    const served = {
       requestId: req.id,
       sender: req.sender,
       provider: req.command.provider,
       exit: output.exit,
-    });
+    };
+    if (runner.quiet(req.command.provider)) log.debug("request served", served);
+    else log.info("request served", served);
     publish(req.reply_to, { ...base, uuid, status: "complete", sent_at: now(), output });
   };
 

@@ -78,6 +78,11 @@ export class ProviderRunner {
     return this.providers.has(name);
   }
 
+  /** Whether `name` is a liveness probe whose serving is logged at debug (Provider.quiet). */
+  quiet(name: string): boolean {
+    return this.providers.get(name)?.quiet === true;
+  }
+
   /** Runs one spec; always resolves. */
   async run(spec: RunSpec): Promise<ProviderOutput> {
     const provider = this.providers.get(spec.provider);

@@ -8,6 +8,7 @@ const PING_TIMEOUT_MS = 5_000;
 export const pingProvider: Provider = {
   name: "ping",
   timeoutMs: PING_TIMEOUT_MS,
+  quiet: true,
   async run(args) {
     expectNoArgs("ping", args);
     return { exit: 0, short: "pong", time: new Date().toISOString() };

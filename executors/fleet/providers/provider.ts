@@ -34,6 +34,11 @@ export interface Provider {
   readonly name: string;
   /** Default execution timeout; a request may ask for another (capped by the agent). */
   readonly timeoutMs: number;
+  /**
+   * A liveness probe with no effect on the host: the agent logs serving it at debug, not info
+   * (a fleet pinged every minute would otherwise write a journal line per host per minute).
+   */
+  readonly quiet?: boolean;
   run(args: readonly string[], ctx: ProviderContext): Promise<ProviderOutput>;
 }
 

@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { AgentHostCommand, AgentHostData, AgentHostReport } from "./agent-host.ts";
 
-/** Compiled (`npm run bench` runs dist/bench/) or, under tsx, the source. */
+/** Compiled (`npm run bench` runs dist-bench/bench/) or, under tsx, the source. */
 const COMPILED = import.meta.url.endsWith(".js");
 const HOST_PATH = fileURLToPath(
   new URL(COMPILED ? "./agent-host.js" : "./agent-host.ts", import.meta.url),

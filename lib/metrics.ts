@@ -135,8 +135,10 @@ export class MetricsRegistry {
    */
   async withRuntimeMetrics(): Promise<this> {
     if (this.runtime === undefined) {
-      // Loaded here, not at the top: short-lived CLI commands never pay for it.
-      const prom = await import("prom-client");
+      // Loaded here, not at the top: short-lived CLI commands never pay for it. The default
+      // export (module.exports of this CommonJS package) is the same object from the sources
+      // and from the bundle, which does not re-export a CommonJS chunk's names.
+      const { default: prom } = await import("prom-client");
       this.runtime = new prom.Registry();
       prom.collectDefaultMetrics({ register: this.runtime });
     }

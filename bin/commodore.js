@@ -10,6 +10,5 @@ if (!existsSync(compiled)) {
   );
   process.exit(70);
 }
-process.setSourceMapsEnabled(true);
 const { main } = await import(compiled.href);
 process.exitCode = await main(process.argv.slice(2));

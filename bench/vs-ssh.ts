@@ -9,7 +9,8 @@
  *   in a dedicated plain user `commodore-bench` whose login shell is /bin/sh;
  * - known_hosts pre-filled with that host key for every address (host key checking stays on).
  *
- * Then, median of R runs (after one unmeasured warm-up of each), it times
+ * Then, median of R runs (after one unmeasured warm-up of each and a settle period; the runs
+ * take turns, one of each tool per round, so a busier moment falls on all alike), it times
  * `commodore fleet uptime`, `pdsh -R ssh -f N -w <addresses> uptime` and
  * `ansible all -i <inventory> -f N -m command -a uptime`, and prints pdsh/commodore and
  * ansible/commodore with the goals (>= 10x, >= 50x at N = 50). A run counts only if every host
@@ -70,6 +71,11 @@ const USER_HOME = "/var/tmp/commodore-bench-home";
 const SSHD = "/usr/sbin/sshd";
 const MAX_LISTEN_SOCKS = 16;
 const RUN_TIMEOUT_MS = 300_000;
+/**
+ * Pause after the warm-ups, before the measured runs: the agents just started (a deployed
+ * fleet's have been up for days), and the warm-ups leave ssh connections and caches behind.
+ */
+const SETTLE_MS = Number(process.env["BENCH_VS_SSH_SETTLE_MS"] ?? "10000");
 const addresses = Array.from({ length: N }, (_, i) => `127.0.1.${i + 1}`);
 const hostnames = Array.from({ length: N }, (_, i) => `bench-h${String(i + 1).padStart(3, "0")}`);
 
@@ -266,34 +272,59 @@ const everyHost =
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-async function measure(
-  name: string,
-  command: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  check: Check,
+/** One tool under test: how to run it and how to tell a run where every host answered. */
+interface Tool {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly check: Check;
   /** A figure the tool reports about itself (ms), e.g. commodore's round time. */
-  reported?: (r: TimedRun) => number,
-): Promise<{ name: string; warmup: number; runs: number[]; reported: number[] }> {
-  const once = async (label: string) => {
-    const r = await timed(command, args, { env, timeoutMs: RUN_TIMEOUT_MS });
-    const problem = check(r);
-    if (problem !== undefined)
-      throw new Error(
-        `${name} ${label}: ${problem}\n${r.stdout.slice(-2_000)}${r.stderr.slice(-2_000)}`,
-      );
-    process.stderr.write(`  ${name} ${label}: ${r.wallMs.toFixed(0)} ms\n`);
-    return r;
-  };
-  const warmup = (await once("warm-up")).wallMs;
-  const runs: number[] = [];
-  const figures: number[] = [];
+  readonly reported?: (r: TimedRun) => number;
+}
+
+interface Measured {
+  readonly name: string;
+  readonly warmup: number;
+  readonly runs: number[];
+  readonly reported: number[];
+}
+
+/** One run of `tool`; throws unless every host answered. */
+async function once(tool: Tool, label: string): Promise<TimedRun> {
+  const r = await timed(tool.command, tool.args, { env: tool.env, timeoutMs: RUN_TIMEOUT_MS });
+  const problem = tool.check(r);
+  if (problem !== undefined)
+    throw new Error(
+      `${tool.name} ${label}: ${problem}\n${r.stdout.slice(-2_000)}${r.stderr.slice(-2_000)}`,
+    );
+  process.stderr.write(`  ${tool.name} ${label}: ${r.wallMs.toFixed(0)} ms\n`);
+  return r;
+}
+
+/**
+ * A warm-up of each tool, a settle period, then {@link RUNS} rounds in which every tool runs
+ * once in turn, so a busier moment of the machine falls on all of them alike.
+ */
+async function measureAll(tools: readonly Tool[]): Promise<Measured[]> {
+  const results = [];
+  for (const tool of tools)
+    results.push({
+      name: tool.name,
+      warmup: (await once(tool, "warm-up")).wallMs,
+      runs: [] as number[],
+      reported: [] as number[],
+    });
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   for (let i = 0; i < RUNS; i++) {
-    const r = await once(`run ${i + 1}`);
-    runs.push(r.wallMs);
-    if (reported) figures.push(reported(r));
+    for (const [t, tool] of tools.entries()) {
+      const r = await once(tool, `run ${i + 1}`);
+      const result = results[t];
+      result?.runs.push(r.wallMs);
+      if (tool.reported) result?.reported.push(tool.reported(r));
+    }
   }
-  return { name, warmup, runs, reported: figures };
+  return results;
 }
 
 if (process.getuid?.() !== 0) {
@@ -315,36 +346,39 @@ const fleet = await startRealFleet(
 );
 try {
   const base = cliEnv();
-  const commodore = await measure(
-    "commodore",
-    process.execPath,
-    [CLI, "fleet", "uptime", ...fleet.flags],
-    base,
-    (r) =>
-      new RegExp(`^${N}/${N} hosts ok in`, "m").test(r.stdout)
-        ? everyHost((_, h) => new RegExp(`^${esc(h)}: .*up`, "m"))(r)
-        : "not every host ok",
-    (r) => Number(/^\d+\/\d+ hosts ok in (\d+) ms/m.exec(r.stdout)?.[1]),
-  );
-  const pdsh = await measure(
-    "pdsh",
-    "pdsh",
-    ["-R", "ssh", "-f", String(N), "-w", addresses.join(","), "uptime"],
-    { ...base, PDSH_SSH_ARGS: `-F ${ssh.config} %h` },
-    everyHost((a) => new RegExp(`^${esc(a)}: .*up`, "m")),
-  );
-  const ansible = await measure(
-    "ansible",
-    "ansible",
-    ["all", "-i", ssh.inventory, "-f", String(N), "-m", "command", "-a", "uptime"],
+  const [commodore, pdsh, ansible] = await measureAll([
     {
-      ...base,
-      ANSIBLE_SSH_CONTROL_PATH_DIR: ssh.controlDir,
-      ANSIBLE_LOCAL_TEMP: join(ssh.controlDir, "..", "ansible-local"),
-      ANSIBLE_NOCOLOR: "1",
+      name: "commodore",
+      command: process.execPath,
+      args: [CLI, "fleet", "uptime", ...fleet.flags],
+      env: base,
+      check: (r) =>
+        new RegExp(`^${N}/${N} hosts ok in`, "m").test(r.stdout)
+          ? everyHost((_, h) => new RegExp(`^${esc(h)}: .*up`, "m"))(r)
+          : "not every host ok",
+      reported: (r) => Number(/^\d+\/\d+ hosts ok in (\d+) ms/m.exec(r.stdout)?.[1]),
     },
-    everyHost((a) => new RegExp(`^${esc(a)} \\| CHANGED \\| rc=0 >>\\n.*up`, "m")),
-  );
+    {
+      name: "pdsh",
+      command: "pdsh",
+      args: ["-R", "ssh", "-f", String(N), "-w", addresses.join(","), "uptime"],
+      env: { ...base, PDSH_SSH_ARGS: `-F ${ssh.config} %h` },
+      check: everyHost((a) => new RegExp(`^${esc(a)}: .*up`, "m")),
+    },
+    {
+      name: "ansible",
+      command: "ansible",
+      args: ["all", "-i", ssh.inventory, "-f", String(N), "-m", "command", "-a", "uptime"],
+      env: {
+        ...base,
+        ANSIBLE_SSH_CONTROL_PATH_DIR: ssh.controlDir,
+        ANSIBLE_LOCAL_TEMP: join(ssh.controlDir, "..", "ansible-local"),
+        ANSIBLE_NOCOLOR: "1",
+      },
+      check: everyHost((a) => new RegExp(`^${esc(a)} \\| CHANGED \\| rc=0 >>\\n.*up`, "m")),
+    },
+  ]);
+  if (!commodore || !pdsh || !ansible) throw new Error("a tool was not measured");
   const c = median(commodore.runs);
   const fmt = (v: number) => v.toFixed(0);
   console.log(`${"tool".padEnd(10)} ${"median ms".padStart(9)}  warm-up  runs (ms)`);

@@ -9,7 +9,8 @@ const deepInto = (executor) => ({
 });
 /**
  * The fleet executor has a second public entry, agent-entry.ts (the agent alone, for the lean
- * `commodore agent` process); only the CLI's agent command uses it.
+ * `commodore agent` process); only the CLI's agent command and the agent's configuration
+ * sections (config/agent.ts) use it.
  */
 const deepIntoFleetFromAgentCommand = {
   group: [
@@ -124,6 +125,7 @@ export default tseslint.config(
   },
   {
     files: ["transports/**/*.ts", "config/**/*.ts"],
+    ignores: ["config/agent.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
@@ -143,6 +145,22 @@ export default tseslint.config(
     ignores: ["cli/commands/agent.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [deepInto("fleet"), deepInto("provision")] }],
+    },
+  },
+  {
+    files: ["config/agent.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            deepIntoFleetFromAgentCommand,
+            deepInto("provision"),
+            layer("app", "only the composition root wires parts together"),
+            layer("cli", "the CLI is on top"),
+          ],
+        },
+      ],
     },
   },
   {

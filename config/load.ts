@@ -1,133 +1,13 @@
 /**
- * Loads, overrides from the environment and validates the configuration file.
+ * Loads, overrides from the environment and validates the whole configuration file (the bot's
+ * view; an agent reads only its sections through config/agent.ts).
  */
-import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument, type Document } from "yaml";
-import {
-  ZodObject,
-  ZodEffects,
-  ZodDefault,
-  ZodOptional,
-  ZodRecord,
-  ZodArray,
-  type ZodTypeAny,
-} from "zod";
-import { applyEnvOverrides } from "./env.ts";
-import { ConfigError, type ConfigProblem } from "./errors.ts";
-import { issuesToProblems } from "./issues.ts";
+import { readConfig, type LoadOptions } from "./read.ts";
 import { configSchema, type Config } from "./schema.ts";
 
-/** Where configuration comes from. */
-export interface LoadOptions {
-  /** YAML file; absent means defaults plus environment only. */
-  readonly file?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  /** Raw document used when no file is given (e.g. the embedded default). */
-  readonly defaults?: Record<string, unknown>;
-}
+export type { LoadOptions } from "./read.ts";
 
-function unwrap(t: ZodTypeAny): ZodTypeAny {
-  if (t instanceof ZodEffects) return unwrap(t.innerType() as ZodTypeAny);
-  if (t instanceof ZodDefault || t instanceof ZodOptional)
-    return unwrap(t._def.innerType as ZodTypeAny);
-  return t;
-}
-
-/** The keys the schema allows at an object path (for did-you-mean on unknown keys). */
-export function knownKeys(path: readonly (string | number)[]): readonly string[] {
-  let t = unwrap(configSchema);
-  for (const key of path) {
-    if (t instanceof ZodObject)
-      t = unwrap((t.shape as Record<string, ZodTypeAny>)[String(key)] ?? t);
-    else if (t instanceof ZodArray) t = unwrap(t.element as ZodTypeAny);
-    else if (t instanceof ZodRecord) t = unwrap(t.valueSchema as ZodTypeAny);
-  }
-  return t instanceof ZodObject ? Object.keys(t.shape as object) : [];
-}
-
-function parseYaml(
-  text: string,
-  file: string,
-): { raw: unknown; doc: Document; lines: LineCounter } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first) {
-    const line = lines.linePos(first.pos[0]).line;
-    throw new ConfigError(
-      [
-        {
-          path: "(file)",
-          expected: "valid YAML",
-          found: first.message.split("\n")[0] ?? "a syntax error",
-          line,
-        },
-      ],
-      file,
-    );
-  }
-  return { raw: doc.toJS() ?? {}, doc, lines };
-}
-
-function lineOf(doc: Document, lines: LineCounter, path: string): number | undefined {
-  const parts = path
-    .split(/\.|\[|\]/)
-    .filter((p) => p !== "")
-    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-  for (let n = parts.length; n > 0; n--) {
-    const node = doc.getIn(parts.slice(0, n), true) as
-      { range?: [number, number, number] } | undefined;
-    if (node?.range) return lines.linePos(node.range[0]).line;
-  }
-  return undefined;
-}
-
-/** Reads and validates configuration. Throws {@link ConfigError} listing every problem. */
+/** Reads and validates the whole configuration; throws a ConfigError listing every problem. */
 export function loadConfig(options: LoadOptions = {}): Config {
-  const env = options.env ?? process.env;
-  let raw: unknown = structuredClone(options.defaults ?? {});
-  let located: { doc: Document; lines: LineCounter } | undefined;
-  if (options.file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(options.file, "utf8");
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? "an unreadable file";
-      throw new ConfigError(
-        [{ path: "(file)", expected: "a readable YAML file", found: code }],
-        options.file,
-      );
-    }
-    const parsed = parseYaml(text, options.file);
-    raw = parsed.raw;
-    located = parsed;
-  }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
-    throw new ConfigError(
-      [
-        {
-          path: "(top level)",
-          expected: "a mapping of sections",
-          found: Array.isArray(raw) ? "a list" : typeof raw,
-        },
-      ],
-      options.file,
-    );
-  const fromEnv = applyEnvOverrides(raw as Record<string, unknown>, env);
-  const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const problems: ConfigProblem[] = issuesToProblems(result.error.issues, raw, knownKeys).map(
-    (p) => {
-      const envName = fromEnv.get(p.path);
-      const line =
-        envName === undefined && located ? lineOf(located.doc, located.lines, p.path) : undefined;
-      return {
-        ...p,
-        ...(envName === undefined ? {} : { fromEnv: envName }),
-        ...(line === undefined ? {} : { line }),
-      };
-    },
-  );
-  problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
-  throw new ConfigError(problems, options.file);
+  return readConfig(configSchema, options);
 }

@@ -5,14 +5,8 @@
  */
 import { z } from "zod";
 import type { TransportName } from "../bot/contract.ts";
-import {
-  agentOptionsSchema,
-  controllerOptionsSchema,
-  requestSignerSchema,
-  DEFAULT_PREFIX,
-} from "../executors/fleet/index.ts";
+import { controllerOptionsSchema, requestSignerSchema } from "../executors/fleet/index.ts";
 import { provisionOptionsSchema } from "../executors/provision/index.ts";
-import { checkTopology, redisTopologyFields } from "../lib/redis/options.ts";
 import { ALLOWED_HOST_ENTRY } from "../transports/http/host-check.ts";
 import {
   DEFAULT_LOGIN_RATE_LIMIT,
@@ -21,8 +15,8 @@ import {
 import { statusOptionsSchema } from "../transports/http/status/options.ts";
 import { ircOptionsSchema } from "../transports/irc/options.ts";
 import { voiceOptionsSchema } from "../transports/voice/options.ts";
+import { agentSchema, logSchema, redisSchema } from "./agent.ts";
 
-const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 const RISKS = ["read", "change", "dangerous"] as const;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
@@ -40,34 +34,6 @@ export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 
 const name = (what: string) => z.string().regex(NAME, `${what} (letters, digits, _ . @ -)`);
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
-
-const tlsSchema = z
-  .object({
-    caFile: z.string().min(1).optional(),
-    certFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-    rejectUnauthorized: z.boolean().default(true),
-  })
-  .strict();
-
-const redisSchema = z
-  .object({
-    url: z
-      .string()
-      .regex(
-        /^(rediss?|unix):\/\/\S+$/,
-        "a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379",
-      )
-      .optional(),
-    tls: tlsSchema.optional(),
-    prefix: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "a key prefix such as commodore (letters, digits, _ . -)")
-      .default(DEFAULT_PREFIX),
-    ...redisTopologyFields,
-  })
-  .strict()
-  .superRefine(checkTopology);
 
 /**
  * Blast-radius approval of a grant: a command it authorizes that touches more than `hostsOver`
@@ -221,16 +187,6 @@ const controllerSchema = controllerOptionsSchema
   })
   .strict();
 
-/** An agent on this machine; `commodore start` runs it in-process when `local` is true. */
-const agentSchema = agentOptionsSchema
-  .omit({ redisUrl: true, prefix: true })
-  .extend({
-    local: z.boolean().default(false),
-    hostKeyPath: z.string().min(1).optional(),
-    allowedSignersPath: z.string().min(1).optional(),
-  })
-  .strict();
-
 /** Notice channels must be channels the bot joins; callbacks need the HTTP server. */
 function checkProvision(
   cfg: {
@@ -263,10 +219,7 @@ function checkProvision(
 export const configSchema = z
   .object({
     redis: redisSchema.default({}),
-    log: z
-      .object({ level: z.enum(LEVELS).default("info") })
-      .strict()
-      .default({}),
+    log: logSchema.default({}),
     bot: botSchema.default({}),
     http: httpSchema.default({}),
     roles: z.record(z.object({ grants: z.array(grantSchema).default([]) }).strict()).default({}),

@@ -2,7 +2,7 @@
  * `commodore agent`: runs the fleet agent until SIGINT/SIGTERM; SIGHUP re-reads the
  * allowed_signers file and the host certificate.
  */
-import type { Config } from "../../config/schema.ts";
+import type { AgentConfig } from "../../config/agent.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
 import {
   createAgent,
@@ -44,11 +44,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         }));
   const file = configPath(values.config, io.env);
   // The YAML loader is imported only when there is a file: an agent run by flags never loads it.
+  // It reads the agent's sections only (config/agent.ts), none of the bot's schemas.
   const fromFile =
     file === undefined
       ? undefined
-      : (await import("../../config/load.ts")).loadConfig({ file, env: io.env });
-  const section: Partial<NonNullable<Config["agent"]>> = fromFile?.agent ?? {};
+      : (await import("../../config/agent.ts")).loadAgentConfig({ file, env: io.env });
+  const section: Partial<NonNullable<AgentConfig["agent"]>> = fromFile?.agent ?? {};
   const { local: _local, hostKeyPath, hostCertPath, allowedSignersPath, ...fileAgent } = section;
   const logger = processLogger(values.verbose ? "debug" : "info", io);
   const concurrency = parsePositiveInt(NAME, "--concurrency", values.concurrency);

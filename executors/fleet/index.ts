@@ -10,7 +10,7 @@ export {
   type FleetExecutorOptions,
 } from "./controller/controller.ts";
 export { type BulkAcceptance, type FleetEnrollment } from "./controller/enrollment-actions.ts";
-export { ENROLLMENT_MODES, type EnrollmentMode } from "./controller/enrollment.ts";
+export { ENROLLMENT_MODES, type EnrollmentMode } from "./types.ts";
 export { limitHosts } from "./controller/rollout.ts";
 export {
   loadRequestIdentities,

@@ -6,9 +6,9 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { authorizationSchema } from "./agent/authorization.ts";
-import { ENROLLMENT_MODES } from "./controller/enrollment.ts";
 import { DEFAULT_PREFIX } from "./protocol/channels.ts";
 import { actionProvidersSchema } from "./providers/action-options.ts";
+import { ENROLLMENT_MODES } from "./types.ts";
 
 /** Default host key an agent signs replies with. */
 export const DEFAULT_HOST_KEY = "/etc/ssh/ssh_host_ed25519_key";

@@ -3,6 +3,14 @@
  * structured result it gets back. Transports format these; they never see protocol messages.
  */
 
+/**
+ * Accepted enrollment modes, for option schemas (here, not in controller/enrollment.ts, so the
+ * agent's options load none of the controller).
+ */
+export const ENROLLMENT_MODES = ["manual", "tofu"] as const;
+/** How hosts nobody accepted yet are treated. */
+export type EnrollmentMode = (typeof ENROLLMENT_MODES)[number];
+
 /** How one host ended up in a fleet request. */
 export type HostStatus =
   /** The host acknowledged and completed with exit 0. */

@@ -26,15 +26,11 @@ import { openEnvelope, sealEnvelope } from "../protocol/envelope.ts";
 import { parsePublicKeyLine } from "../protocol/keys.ts";
 import { PROTOCOL_VERSION } from "../protocol/messages.ts";
 import type { Rejection, RejectionRecorder } from "../protocol/rejections.ts";
-import type { EnrollmentVia, NodeState } from "../types.ts";
+import type { EnrollmentMode, EnrollmentVia, NodeState } from "../types.ts";
 import { checkHostCertificate } from "./host-certificate.ts";
 import type { KnownHosts } from "./known-hosts.ts";
 import { textDigest } from "./text-digest.ts";
 
-/** How hosts nobody accepted yet are treated. */
-export type EnrollmentMode = "manual" | "tofu";
-/** Accepted enrollment modes, for option schemas. */
-export const ENROLLMENT_MODES = ["manual", "tofu"] as const;
 /** Longest `by` (operator or policy name) kept in a record. */
 const MAX_ACTOR = 255;
 /** Bound on remembered bad record texts (each is counted once). */

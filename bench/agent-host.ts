@@ -25,6 +25,8 @@ export type AgentHostCommand =
 
 /** Messages from an agent process to its launcher. */
 export type AgentHostReport =
+  /** Listening for its start command (one sent earlier could be lost while modules load). */
+  | { readonly kind: "listening" }
   | { readonly kind: "ready" }
   | { readonly kind: "stopped"; readonly cpuMs: number }
   | { readonly kind: "failed"; readonly error: string };
@@ -55,3 +57,4 @@ process.once("message", (first: AgentHostCommand) => {
     fail,
   );
 });
+send({ kind: "listening" });

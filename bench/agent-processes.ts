@@ -50,9 +50,16 @@ export async function startAgentProcesses(
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     children.push(child);
-    ready.push(next(child, "ready"));
+    // The start command waits until the process listens: a message that arrives while its
+    // modules still load has no listener and is dropped (seen once: a 10 000-agent row hung).
     const start: AgentHostCommand = { kind: "start", data: { ...base, first, count } };
-    child.send(start);
+    ready.push(
+      next(child, "listening").then(() => {
+        const started = next(child, "ready");
+        child.send(start);
+        return started;
+      }),
+    );
   }
   try {
     await Promise.all(ready);

@@ -34,8 +34,7 @@ import { MetricsRegistry } from "../lib/metrics.ts";
 import type { FleetProgress } from "../executors/fleet/types.ts";
 import { availableParallelism, loadavg } from "node:os";
 import { startAgentProcesses } from "./agent-processes.ts";
-import { benchDir, cpuTicks, startRedisServer, stopGroup } from "./real-fleet.ts";
-import { execFileSync } from "node:child_process";
+import { benchDir, cpuMsOf, startRedisServer, stopGroup } from "./real-fleet.ts";
 import { bareVerifyUs, calibrate, cryptoPerRound, type CryptoCost } from "./calibrate.ts";
 import { controllerSecurity, newKey, type Mode } from "./sim.ts";
 import {
@@ -66,7 +65,6 @@ const WARMUP = 3;
 const LARGE_WARMUP = 1;
 const US_PER_S = 1e6;
 const MS_PER_S = 1000;
-const TICKS_PER_S = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 const PERCENT = 100;
 
 /** Issue 15's goals. */
@@ -182,7 +180,7 @@ async function measure(url: string, redisPidValue: number, size: number, mode: M
   let replies = 0;
   let cpu = process.cpuUsage();
   let cpuTotal = 0;
-  let agentTicks: number[] = [];
+  let agentCpuBefore: number[] = [];
   let agentCpu = 0;
   let threaded = 0;
   let inline = 0;
@@ -192,34 +190,39 @@ async function measure(url: string, redisPidValue: number, size: number, mode: M
   const skipped = metrics.counter("commodore_fleet_starts_skipped_total", "");
   let skippedBefore = 0;
   let settled: SettledRss | undefined;
+  /**
+   * One round, keeping only its figures: the result (10 000 replies at the largest size) must
+   * not outlive it in this frame, or the steady-state RSS would count the bench's memory.
+   */
+  const round = async (): Promise<{ ms: number; replies: number }> => {
+    const t0 = performance.now();
+    const r = await executor.execute({ provider: "ping", args: [], where: {} }, ctx);
+    const ms = performance.now() - t0;
+    if (r.summary.ok !== size)
+      throw new Error(`${mode} ${size}: ${r.summary.ok}/${size} ok (${JSON.stringify(r.summary)})`);
+    return { ms, replies: r.replies.length };
+  };
   try {
     for (let i = 0; i < warmup + rounds; i++) {
       if (i === warmup) {
         bareBefore = bareVerifyUs();
         cpu = process.cpuUsage();
-        agentTicks = agents.pids.map(cpuTicks);
+        agentCpuBefore = agents.pids.map(cpuMsOf);
         checksBefore = { ...checks };
         countsBefore = { ...verifyPool.counts };
         skippedBefore = skipped.get();
       }
-      const t0 = performance.now();
-      const r = await executor.execute({ provider: "ping", args: [], where: {} }, ctx);
-      const dt = performance.now() - t0;
-      if (r.summary.ok !== size)
-        throw new Error(
-          `${mode} ${size}: ${r.summary.ok}/${size} ok (${JSON.stringify(r.summary)})`,
-        );
+      const r = await round();
       if (i >= warmup) {
-        times.push(dt);
-        replies += r.replies.length;
+        times.push(r.ms);
+        replies += r.replies;
       }
     }
     cpuTotal = cpuMs(cpu);
-    const ticks = agents.pids.reduce(
-      (sum, pid, i) => sum + cpuTicks(pid) - (agentTicks[i] ?? 0),
+    agentCpu = agents.pids.reduce(
+      (sum, pid, i) => sum + cpuMsOf(pid) - (agentCpuBefore[i] ?? 0),
       0,
     );
-    agentCpu = (ticks / TICKS_PER_S) * MS_PER_S;
     threaded = verifyPool.counts.threaded - countsBefore.threaded;
     inline = verifyPool.counts.inline - countsBefore.inline;
     if (large) {

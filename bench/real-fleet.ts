@@ -397,11 +397,3 @@ export function cpuMsOf(pid: number): number {
   }
   return ns / NS_PER_MS;
 }
-
-/** CPU time (utime + stime) of `pid` in clock ticks, from /proc/<pid>/stat. */
-export function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(rest[11]) + Number(rest[12]);
-}

@@ -7,7 +7,11 @@ import { readFileSync } from "node:fs";
 import { constants, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 
-const SAMPLE_MS = 25;
+/**
+ * RSS sampling period: reading /proc runs in the controller's process and counts as its CPU,
+ * so not more often than this (at 25 ms it was ~3 µs of every reply's figure at 1000 agents).
+ */
+const SAMPLE_MS = 100;
 const KIB_PER_MIB = 1024;
 const BYTES_PER_MIB = 1024 * 1024;
 const GC_MAJOR = constants.NODE_PERFORMANCE_GC_MAJOR;

@@ -155,7 +155,9 @@ export default tseslint.config(
         {
           patterns: [
             deepIntoFleetFromAgentCommand,
-            deepInto("provision"),
+            layer("executors/provision", "an agent's configuration loads no provisioning"),
+            layer("transports", "an agent's configuration loads no transport"),
+            layer("bot", "an agent's configuration loads none of the bot"),
             layer("app", "only the composition root wires parts together"),
             layer("cli", "the CLI is on top"),
           ],

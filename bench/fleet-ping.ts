@@ -13,8 +13,8 @@
  * on verification threads, registrations verified per round, starts skipped, the controller's
  * RSS once it verified the whole registry, and the peak RSS of the controller, of the agent
  * processes and of redis-server; after the large rows, the controller's steady-state RSS with
- * the nodes still registered (once V8 collected and shrank its heap on its own). Then issue 15's goals
- * against the measurements.
+ * the nodes still registered (once V8 collected and shrank its heap on its own). Then issue
+ * 15's goals against the measurements.
  *
  * It runs compiled (`npm run bench` builds bench/ with the sources into dist-bench/), as the
  * shipped controller does: a TypeScript loader in this process would be part of its memory.

@@ -14,7 +14,7 @@ import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-/** The package root: the nearest folder above this file with a package.json (sources or dist-bench/). */
+/** The package root: the nearest folder above this file with a package.json (from dist-bench/ too). */
 export const ROOT = packageRoot(import.meta.dirname);
 export const CLI = join(ROOT, "bin", "commodore.js");
 const STOP_GRACE_MS = 2_000;

@@ -21,7 +21,8 @@
  * warm-up's connections), except ansible_python_interpreter=/usr/bin/python3, which spares it
  * the interpreter discovery round trip: both choices favour ansible.
  *
- * Needs root (sshd must switch to the bench user) and dist/ (`npm run build`).
+ * Needs root (sshd must switch to the bench user) and dist/ (`npm run build`). Knob:
+ * BENCH_VS_SSH_SETTLE_MS=10000 (the pause before the measured runs).
  */
 import { execFileSync, type ChildProcess } from "node:child_process";
 import {

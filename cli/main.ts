@@ -52,7 +52,6 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   try {
     const entry = COMMANDS[name];
     if (!entry) throw new UnknownCommandError(name, suggest(name, Object.keys(COMMANDS)));
-    if (entry.service === true) process.setSourceMapsEnabled(true);
     const command = await entry.load();
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout(command.usage.endsWith("\n") ? command.usage : command.usage + "\n");

@@ -54,19 +54,36 @@ export const agentSchema = agentOptionsSchema
   })
   .strict();
 
-/** What an agent reads of the file; other top-level sections are the bot's and pass unread. */
+/**
+ * The top-level sections only the bot reads: an agent lets them pass unread, but a name that is
+ * none of these (a typo such as `agnet:`) is still refused with a suggestion. A test keeps this
+ * list equal to config/schema.ts's sections.
+ */
+export const BOT_SECTIONS = [
+  "bot",
+  "http",
+  "roles",
+  "principals",
+  "controller",
+  "irc",
+  "voice",
+  "provision",
+] as const;
+
+/** What an agent reads of the file. */
 const agentConfigSchema = z
   .object({
     redis: redisSchema.default({}),
     log: logSchema.default({}),
     agent: agentSchema.optional(),
+    ...Object.fromEntries(BOT_SECTIONS.map((name) => [name, z.unknown()])),
   })
-  .passthrough();
+  .strict();
 
-/** The agent's view of the configuration. */
-export type AgentConfig = z.infer<typeof agentConfigSchema>;
+/** The agent's view of the configuration file. */
+export type AgentFileConfig = z.infer<typeof agentConfigSchema>;
 
 /** Reads the agent's sections of a configuration file; throws a ConfigError listing problems. */
-export function loadAgentConfig(options: LoadOptions = {}): AgentConfig {
+export function loadAgentConfig(options: LoadOptions = {}): AgentFileConfig {
   return readConfig(agentConfigSchema, options);
 }

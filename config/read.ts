@@ -38,10 +38,7 @@ function unwrap(t: ZodTypeAny): ZodTypeAny {
 }
 
 /** The keys `schema` allows at an object path (for did-you-mean on unknown keys). */
-export function knownKeysOf(
-  schema: ZodTypeAny,
-  path: readonly (string | number)[],
-): readonly string[] {
+function knownKeysOf(schema: ZodTypeAny, path: readonly (string | number)[]): readonly string[] {
   let t = unwrap(schema);
   for (const key of path) {
     if (t instanceof ZodObject)
@@ -89,7 +86,7 @@ function lineOf(doc: Document, lines: LineCounter, path: string): number | undef
   return undefined;
 }
 
-/** Reads and validates configuration against `schema`; throws {@link ConfigError} listing every problem. */
+/** Reads and validates configuration against `schema`; throws a ConfigError listing every problem. */
 export function readConfig<T>(
   schema: ZodType<T, ZodTypeDef, unknown>,
   options: LoadOptions = {},

@@ -14,11 +14,13 @@ await build({
   splitting: true,
   format: "esm",
   platform: "node",
-  target: "node20.10",
+  target: "node20.11",
   outdir: OUT,
   sourcemap: "linked",
   logLevel: "warning",
-  // CommonJS dependencies (ioredis, sshpk, …) call require(), which an ES module lacks.
+  // CommonJS dependencies (ioredis, sshpk, …) call require(), which an ES module lacks. They
+  // get no __dirname: the one use on our paths, ioredis reading its own package.json for
+  // CLIENT SETINFO, catches the error and reports "error-fetching-version" (cosmetic).
   banner: {
     js: 'import { createRequire as createRequireForBundle } from "node:module"; const require = createRequireForBundle(import.meta.url);',
   },

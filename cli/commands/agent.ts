@@ -2,7 +2,7 @@
  * `commodore agent`: runs the fleet agent until SIGINT/SIGTERM; SIGHUP re-reads the
  * allowed_signers file and the host certificate.
  */
-import type { AgentConfig } from "../../config/agent.ts";
+import type { AgentFileConfig } from "../../config/agent.ts";
 import { MetricsRegistry } from "../../lib/metrics.ts";
 import {
   createAgent,
@@ -49,9 +49,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     file === undefined
       ? undefined
       : (await import("../../config/agent.ts")).loadAgentConfig({ file, env: io.env });
-  const section: Partial<NonNullable<AgentConfig["agent"]>> = fromFile?.agent ?? {};
+  const section: Partial<NonNullable<AgentFileConfig["agent"]>> = fromFile?.agent ?? {};
   const { local: _local, hostKeyPath, hostCertPath, allowedSignersPath, ...fileAgent } = section;
-  const logger = processLogger(values.verbose ? "debug" : "info", io);
+  // --verbose wins; else the file's log.level (LOG_LEVEL overrides it), else info.
+  const logger = processLogger(values.verbose ? "debug" : (fromFile?.log.level ?? "info"), io);
   const concurrency = parsePositiveInt(NAME, "--concurrency", values.concurrency);
   // Runtime metrics only where someone scrapes them: they cost memory and a sampling timer.
   const metrics =

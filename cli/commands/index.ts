@@ -9,12 +9,6 @@ import type { CliCommand } from "../command.ts";
 export interface CommandEntry {
   /** One line for `commodore help`. */
   readonly summary: string;
-  /**
-   * A long-running service (the bot, the agent): its stack traces go through the source maps
-   * to the TypeScript. Short commands skip reading the maps (about 10 ms of a ~175 ms call);
-   * `NODE_OPTIONS=--enable-source-maps` maps theirs too.
-   */
-  readonly service?: true;
   load(): Promise<CliCommand>;
 }
 
@@ -22,7 +16,6 @@ export interface CommandEntry {
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   agent: {
     summary: "run the fleet agent on this host",
-    service: true,
     load: async () => (await import("./agent.ts")).command,
   },
   config: {
@@ -51,7 +44,6 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
   start: {
     summary: "run the bot (embedded Redis and a local agent when nothing is configured)",
-    service: true,
     load: async () => (await import("./start.ts")).command,
   },
 };

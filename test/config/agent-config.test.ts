@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { loadAgentConfig } from "../../config/agent.ts";
+import { BOT_SECTIONS, loadAgentConfig } from "../../config/agent.ts";
+import { configSchema } from "../../config/schema.ts";
 import { ConfigError } from "../../config/errors.ts";
 import { tempDir } from "../harness/tmp.ts";
 import { problems } from "./helpers.ts";
@@ -79,6 +80,15 @@ describe("the agent's view of the configuration file", () => {
     assert.match(lines.join("\n"), /redis\.url: expected a redis:\/\/, rediss:\/\/ or unix:\/\//);
     assert.match(lines.join("\n"), /agent\.hostKeyPth: .*did you mean hostKeyPath\?/);
     assert.match(lines.join("\n"), /agent\.concurrency: expected a number, found "many"/);
+  });
+
+  test("a misspelled section is refused with a suggestion; the bot's sections are all known", () => {
+    const path = file("misspelled.yaml", "agnet: {facts: {role: web}}\nreddis: {}\n");
+    const lines = problems(() => loadAgentConfig({ file: path, env: {} })).join("\n");
+    assert.match(lines, /agnet: .*did you mean agent\?/);
+    assert.match(lines, /reddis: .*did you mean redis\?/);
+    const whole = Object.keys(configSchema.innerType().shape).sort();
+    assert.deepEqual([...BOT_SECTIONS, "redis", "log", "agent"].sort(), whole);
   });
 
   test("environment overrides apply and a bad one names its variable", () => {

@@ -104,9 +104,9 @@ export class Enrollment {
   private accepted = new Map<string, EnrollmentRecord>();
   private rejected = new Map<string, EnrollmentRecord>();
   /** Records verified, by the digest of their text (see text-digest.ts). */
-  private readonly verifiedRaw = new Map<string, EnrollmentRecord>();
+  private readonly verifiedByDigest = new Map<string, EnrollmentRecord>();
   /** Digests of records that did not verify. */
-  private readonly badRaw = new Set<string>();
+  private readonly badDigests = new Set<string>();
   private readonly misplacedSeen = new Set<string>();
   private readonly certVerdicts = new Map<string, ReturnType<typeof checkHostCertificate>>();
 
@@ -157,8 +157,8 @@ export class Enrollment {
           `record under ${fingerprint} is not its rejection`,
         );
     }
-    for (const digest of this.verifiedRaw.keys())
-      if (!seen.has(digest)) this.verifiedRaw.delete(digest);
+    for (const digest of this.verifiedByDigest.keys())
+      if (!seen.has(digest)) this.verifiedByDigest.delete(digest);
     this.accepted = accepted;
     this.rejected = refused;
   }
@@ -224,7 +224,7 @@ export class Enrollment {
     await redis.hdel(names.rejectedKeys, c.fingerprint);
     // What this controller just wrote and signed needs no re-read: a bulk or TOFU acceptance of
     // N hosts costs 2N commands, not N full refreshes.
-    this.verifiedRaw.set(textDigest(raw), record);
+    this.verifiedByDigest.set(textDigest(raw), record);
     this.accepted.set(c.hostname, record);
     this.rejected.delete(c.keyLine);
     this.deps.logger.info("host key accepted", {
@@ -245,7 +245,7 @@ export class Enrollment {
       await redis.hdel(names.pins, c.hostname);
       this.accepted.delete(c.hostname);
     }
-    this.verifiedRaw.set(textDigest(raw), record);
+    this.verifiedByDigest.set(textDigest(raw), record);
     this.rejected.set(c.keyLine, record);
     this.deps.logger.warn("host key rejected", {
       hostname: c.hostname,
@@ -319,9 +319,9 @@ export class Enrollment {
     field: string,
     digest: string,
   ): Promise<EnrollmentRecord | undefined> {
-    const known = this.verifiedRaw.get(digest);
+    const known = this.verifiedByDigest.get(digest);
     if (known) return known;
-    if (this.badRaw.has(digest)) return undefined;
+    if (this.badDigests.has(digest)) return undefined;
     const opened = openEnvelope(raw, recordSchema);
     if (!opened.ok) return this.bad(digest, key, field, opened.rejection.detail);
     const { message, payload, sig } = opened.opened;
@@ -330,15 +330,15 @@ export class Enrollment {
       ? await v.verifyAsync(payload, sig, message.signer, now)
       : v.verify(payload, sig, message.signer, now);
     if (refusal) return this.bad(digest, key, field, `${refusal.reason}: ${refusal.detail}`);
-    this.verifiedRaw.set(digest, message);
+    this.verifiedByDigest.set(digest, message);
     return message;
   }
 
   /** A record that does not verify: remembered by its digest, so it is counted once. */
   private bad(digest: string, key: string, field: string, detail: string): undefined {
-    if (this.badRaw.has(digest)) return undefined;
-    if (this.badRaw.size >= BAD_RECORDS_MAX) this.badRaw.clear();
-    this.badRaw.add(digest);
+    if (this.badDigests.has(digest)) return undefined;
+    if (this.badDigests.size >= BAD_RECORDS_MAX) this.badDigests.clear();
+    this.badDigests.add(digest);
     this.count(key, field, detail);
     return undefined;
   }

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 
+/** Digest that identifies a verified text. */
 const TEXT_DIGEST = "sha256";
 
 /** Base64 SHA-256 of `text`. */

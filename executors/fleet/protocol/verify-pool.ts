@@ -20,9 +20,9 @@
  * asked for (at most one per usable core); until one is up, checks run on the caller's thread,
  * so a cold start adds no latency. An idle thread is unreferenced: it never keeps the process
  * alive; one idle for {@link THREAD_IDLE_MS} exits, giving back its isolate and its copy of the
- * keys (about 30 MiB at 10 000 nodes), and the next flood starts it again. A thread that dies has its checks redone on the caller's thread; after
- * {@link MAX_THREAD_FAILURES} deaths the pool stops starting threads and checks everything
- * in-thread.
+ * keys (about 30 MiB at 10 000 nodes), and the next flood starts it again. A thread that dies
+ * has its checks redone on the caller's thread; after {@link MAX_THREAD_FAILURES} deaths the
+ * pool stops starting threads and checks everything in-thread.
  */
 import { verify as cryptoVerify, type KeyObject } from "node:crypto";
 import { availableParallelism } from "node:os";
@@ -181,7 +181,7 @@ export class VerifyPool {
     private readonly idleMs: number = THREAD_IDLE_MS,
   ) {}
 
-  /** Threads running now (started, not yet exited). */
+  /** Threads the pool holds now: started, and neither dead nor retired for idleness. */
   get running(): number {
     return this.threads.length;
   }

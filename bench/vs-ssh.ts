@@ -7,13 +7,15 @@
  * - one real OpenSSH server (as test/harness/sshd.ts runs it: unprivileged config, own host
  *   key, one sshd process per 16 listen addresses) listening on 127.0.1.1 … 127.0.1.N, logging
  *   in a dedicated plain user `commodore-bench` whose login shell is /bin/sh;
- * - known_hosts pre-filled with that host key for every address (host key checking stays on).
+ * - known_hosts pre-filled with that host key for every address (host key checking stays on);
+ * - a bot (`commodore start`) on the same Redis with the controller key, serving HTTP.
  *
  * Then, median of R runs (after one unmeasured warm-up of each and a settle period; the runs
  * take turns, one of each tool per round, so a busier moment falls on all alike), it times
- * `commodore fleet uptime`, `pdsh -R ssh -f N -w <addresses> uptime` and
+ * `commodore fleet uptime`, the same request to the running bot (`curl POST /fleet`: no process
+ * start-up, the path chat and scripts take), `pdsh -R ssh -f N -w <addresses> uptime` and
  * `ansible all -i <inventory> -f N -m command -a uptime`, and prints pdsh/commodore and
- * ansible/commodore with the goals (>= 10x, >= 50x at N = 50). A run counts only if every host
+ * ansible/commodore with the goals (>= 10x, >= 50x at N = 50), and the ratios to the bot. A run counts only if every host
  * answered. Installs pdsh, ansible and openssh-server with apt-get when missing (as root, like
  * .ci/run). Not part of `npm test`. Stops everything it started, also on Ctrl-C.
  *
@@ -25,6 +27,7 @@
  * BENCH_VS_SSH_SETTLE_MS=10000 (the pause before the measured runs).
  */
 import { execFileSync, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import {
   chmodSync,
   existsSync,
@@ -47,6 +50,7 @@ import {
   sshKeygen,
   spawnGroup,
   startRealFleet,
+  type RealFleet,
   stopGroup,
   timed,
   waitUntil,
@@ -72,6 +76,8 @@ const USER_HOME = "/var/tmp/commodore-bench-home";
 const SSHD = "/usr/sbin/sshd";
 const MAX_LISTEN_SOCKS = 16;
 const RUN_TIMEOUT_MS = 300_000;
+/** Random bytes of the bench bot's bearer token. */
+const TOKEN_BYTES = 24;
 /**
  * Pause after the warm-ups, before the measured runs: the agents just started (a deployed
  * fleet's have been up for days), and the warm-ups leave ssh connections and caches behind.
@@ -273,6 +279,66 @@ const everyHost =
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/** A running bot: `commodore start` serving `POST /fleet`. */
+interface Bot {
+  readonly url: string;
+  readonly token: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `commodore start` on the fleet's Redis, signing with the fleet's controller key (so it
+ * believes the enrollment records `nodes accept` wrote), HTTP on a free loopback port, one
+ * principal whose bearer token may run `fleet`: the long-running path chat and scripts use.
+ */
+async function startBot(fleet: RealFleet): Promise<Bot> {
+  const port = await freePort();
+  const token = randomBytes(TOKEN_BYTES).toString("hex");
+  const config = join(fleet.dir, "bot.yaml");
+  writeFileSync(
+    config,
+    [
+      `redis: {url: ${JSON.stringify(fleet.redis.url)}}`,
+      `log: {level: warn}`,
+      // No confirmation step: the ssh tools have none either.
+      `bot: {dangerousHostThreshold: ${N + 1}}`,
+      `http: {enabled: true, listen: "127.0.0.1:${port}"}`,
+      `roles: {bench: {grants: [{command: fleet}]}}`,
+      `principals: [{id: bench-http, roles: [bench], http: {tokenSha256: ${createHash("sha256").update(token).digest("hex")}}}]`,
+      `controller: {keyPath: ${JSON.stringify(fleet.keyPath)}, principal: ${fleet.principal}}`,
+    ].join("\n"),
+  );
+  const state = join(fleet.dir, "bot-state");
+  mkdirSync(state, { recursive: true });
+  let err = "";
+  const child = spawnGroup(process.execPath, [CLI, "start", "--config", config], {
+    env: { ...cliEnv(), COMMODORE_STATE_DIR: state },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  child.stderr?.on("data", (d: Buffer) => (err = (err + d.toString("utf8")).slice(-4_000)));
+  await waitUntil("the bot's HTTP port", async () => {
+    if (child.exitCode !== null) throw new Error(`commodore start exited: ${err}`);
+    return await canConnect("127.0.0.1", port);
+  });
+  return { url: `http://127.0.0.1:${port}/fleet`, token, stop: () => stopGroup(child) };
+}
+
+/** A `POST /fleet` answer in which every host completed. */
+const everyHostOverHttp: Check = (r) => {
+  let body: { summary?: { ok?: number }; resps?: { hostname?: string }[] };
+  try {
+    body = JSON.parse(r.stdout) as typeof body;
+  } catch {
+    return `not JSON: ${r.stdout.slice(0, 200)}`;
+  }
+  if (body.summary?.ok !== N) return `${body.summary?.ok ?? 0}/${N} hosts ok`;
+  const answered = new Set((body.resps ?? []).map((x) => x.hostname));
+  const missing = hostnames.filter((h) => !answered.has(h));
+  return missing.length > 0
+    ? `no answer from ${missing.length} hosts (${missing[0]}, …)`
+    : undefined;
+};
+
 /** One tool under test: how to run it and how to tell a run where every host answered. */
 interface Tool {
   readonly name: string;
@@ -345,9 +411,10 @@ const fleet = await startRealFleet(
   (i) => hostnames[i] ?? "",
   (i) => ({ address: addresses[i] ?? "" }),
 );
+const bot = await startBot(fleet);
 try {
   const base = cliEnv();
-  const [commodore, pdsh, ansible] = await measureAll([
+  const [commodore, viaBot, pdsh, ansible] = await measureAll([
     {
       name: "commodore",
       command: process.execPath,
@@ -358,6 +425,24 @@ try {
           ? everyHost((_, h) => new RegExp(`^${esc(h)}: .*up`, "m"))(r)
           : "not every host ok",
       reported: (r) => Number(/^\d+\/\d+ hosts ok in (\d+) ms/m.exec(r.stdout)?.[1]),
+    },
+    {
+      name: "bot HTTP",
+      command: "curl",
+      args: [
+        "-sS",
+        "-X",
+        "POST",
+        "-H",
+        `Authorization: Bearer ${bot.token}`,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        '{"args":["uptime"]}',
+        bot.url,
+      ],
+      env: base,
+      check: everyHostOverHttp,
     },
     {
       name: "pdsh",
@@ -379,11 +464,11 @@ try {
       check: everyHost((a) => new RegExp(`^${esc(a)} \\| CHANGED \\| rc=0 >>\\n.*up`, "m")),
     },
   ]);
-  if (!commodore || !pdsh || !ansible) throw new Error("a tool was not measured");
+  if (!commodore || !viaBot || !pdsh || !ansible) throw new Error("a tool was not measured");
   const c = median(commodore.runs);
   const fmt = (v: number) => v.toFixed(0);
   console.log(`${"tool".padEnd(10)} ${"median ms".padStart(9)}  warm-up  runs (ms)`);
-  for (const t of [commodore, pdsh, ansible])
+  for (const t of [commodore, viaBot, pdsh, ansible])
     console.log(
       `${t.name.padEnd(10)} ${fmt(median(t.runs)).padStart(9)}  ${fmt(t.warmup).padStart(7)}  ${t.runs.map(fmt).join(", ")}`,
     );
@@ -400,7 +485,14 @@ try {
   console.log(
     `ansible / commodore = ${ra.toFixed(2)}x (goal >= ${GOAL_ANSIBLE}x): ${ra >= GOAL_ANSIBLE ? "met" : "NOT met"}${at}`,
   );
+  const b = median(viaBot.runs);
+  console.log(
+    `the same request to a running bot (curl POST /fleet; no goal, the goals are the CLI's): ` +
+      `pdsh / bot = ${(median(pdsh.runs) / b).toFixed(2)}x, ansible / bot = ` +
+      `${(median(ansible.runs) / b).toFixed(2)}x`,
+  );
 } finally {
+  await bot.stop();
   await fleet.stop();
   await ssh.stop();
 }

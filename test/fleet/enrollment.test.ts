@@ -202,6 +202,39 @@ describe("enrollment: only keys the controller accepted count (real Redis, real 
     );
   });
 
+  test("records a controller already verified are not believed once their text changes in Redis", async () => {
+    // One controller across reads: its records are cached by the digest of their text, and
+    // an attacker edits the stored texts after they were verified.
+    const c = manual();
+    assert.deepEqual(
+      (await c.nodes()).filter((n) => n.state === "accepted").map((n) => n.hostname),
+      ["db01", "www01", "www02"],
+    );
+    const before = rejected(c.metrics, "controller", "unsigned_pin");
+    const attackerLine = makeKey().publicLine.split(" ").slice(0, 2).join(" ");
+    const www01Line = fleet.agents.get("www01")?.key.publicLine.split(" ").slice(0, 2).join(" ");
+    const www01Record = (await wire.client.hget(names.pins, "www01")) ?? "";
+    const www02Record = (await wire.client.hget(names.pins, "www02")) ?? "";
+    assert.ok(www01Line !== undefined && www01Record.includes(www01Line));
+    // The attacker's key inside www01's signed record, signature kept: the text is new, so it
+    // is verified again and fails; www02's verified record copied under db01 is misplaced.
+    await wire.client.hset(names.pins, "www01", www01Record.replace(www01Line, attackerLine));
+    await wire.client.hset(names.pins, "db01", www02Record);
+    const nodes = await c.nodes();
+    assert.deepEqual(
+      nodes.filter((n) => n.state === "accepted").map((n) => n.hostname),
+      ["www02"],
+    );
+    assert.ok((await c.enrollment.unaccepted()).some((n) => n.hostname === "www01"));
+    assert.ok(rejected(c.metrics, "controller", "unsigned_pin") >= before + 2);
+    await c.enrollment.accept("www01", "alice");
+    await c.enrollment.accept("db01", "alice");
+    assert.deepEqual(
+      (await c.nodes()).filter((n) => n.state === "accepted").map((n) => n.hostname),
+      ["db01", "www01", "www02"],
+    );
+  });
+
   test("a planted rejection is ignored; reject and revoke write signed ones that stop a host at once", async () => {
     const c = manual();
     const www01 = fleet.agents.get("www01")?.key;

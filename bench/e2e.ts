@@ -32,11 +32,11 @@ import {
   cpuMsOf,
   ROOT,
   median,
-  rssMiB,
   startRealFleet,
   timed,
   type RealFleet,
 } from "./real-fleet.ts";
+import { rssMiB } from "./stats.ts";
 
 const AGENTS = Number(process.env["BENCH_E2E_AGENTS"] ?? "3");
 const RUNS = Number(process.env["BENCH_E2E_RUNS"] ?? "7");

@@ -375,12 +375,6 @@ function countListed(json: string): number {
   return 0;
 }
 
-/** Resident memory of `pid` in MiB (VmRSS). */
-export function rssMiB(pid: number): number {
-  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  return kib === undefined ? NaN : Number(kib) / 1024;
-}
-
 /**
  * CPU time `pid` has used, in ms, from the scheduler's own accounting (/proc/<pid>/task/<tid>/
  * schedstat, nanoseconds, every thread): exact, where utime/stime are sampled at the clock tick

@@ -6,6 +6,9 @@ import { describe, test } from "node:test";
 import {
   KnownHostsError,
   loadKnownHosts,
+  MAX_KNOWN_HOSTS_BYTES,
+  MAX_KNOWN_HOSTS_LINE_LENGTH,
+  MAX_KNOWN_HOSTS_LINES,
   parseKnownHosts,
 } from "../../executors/fleet/controller/known-hosts.ts";
 import { parsePublicKeyLine } from "../../executors/fleet/protocol/keys.ts";
@@ -78,14 +81,63 @@ describe("controller known_hosts (OpenSSH format)", () => {
           return true;
         },
       );
-    bad(`ok ${a.publicLine}\n@markme host ${a.publicLine}`, /line 2: unknown marker/);
-    bad("host ssh-ed25519", /line 1: expected hostpatterns, key type and key data/);
-    bad("host ssh-ed25519 bm90IGEga2V5", /line 1: /);
-    bad(`|1|onlysalt ${a.publicLine}`, /line 1: hashed hostname/);
-    bad(`host,,other ${a.publicLine}`, /line 1: empty host pattern/);
+    bad(`ok ${a.publicLine}\n@markme host ${a.publicLine}`, /^known_hosts:2: unknown marker/);
+    bad("host ssh-ed25519", /^known_hosts:1: expected hostpatterns, key type and key data/);
+    bad("host ssh-ed25519 bm90IGEga2V5", /^known_hosts:1: /);
+    bad(`|1|onlysalt ${a.publicLine}`, /^known_hosts:1: hashed hostname/);
+    bad(`host,,other ${a.publicLine}`, /^known_hosts:1: empty host pattern/);
     assert.throws(
       () => loadKnownHosts("/nonexistent/known_hosts"),
       /cannot read \/nonexistent\/known_hosts: ENOENT/,
     );
+    const file = join(tempDir(), "known_hosts");
+    writeFileSync(file, `www01 ${a.publicLine}\nwww02 ssh-ed25519 AAAA\n`);
+    assert.throws(() => loadKnownHosts(file), { message: new RegExp(`^${file}:2: `) });
+  });
+
+  test("a file over the limits is refused at the line that passes them, without reading on", () => {
+    const dir = tempDir();
+    const entry = `www01 ${a.publicLine}\n`;
+    // Lines of one valid entry until the file is twice the byte limit.
+    const huge = join(dir, "huge");
+    writeFileSync(huge, entry.repeat(Math.ceil((2 * MAX_KNOWN_HOSTS_BYTES) / entry.length)));
+    const passing = Math.floor(MAX_KNOWN_HOSTS_BYTES / entry.length) + 1;
+    assert.throws(() => loadKnownHosts(huge), {
+      name: "KnownHostsError",
+      message: `${huge}:${passing}: the file is larger than 16 MiB, the most it may hold`,
+    });
+    const many = join(dir, "many");
+    writeFileSync(many, "#\n".repeat(MAX_KNOWN_HOSTS_LINES + 1));
+    assert.throws(() => loadKnownHosts(many), {
+      message: `${many}:${MAX_KNOWN_HOSTS_LINES + 1}: more than ${MAX_KNOWN_HOSTS_LINES} lines, the most the file may have`,
+    });
+    const long = join(dir, "long");
+    writeFileSync(long, `${entry}${"w".repeat(MAX_KNOWN_HOSTS_LINE_LENGTH)} ${a.publicLine}\n`);
+    assert.throws(() => loadKnownHosts(long), {
+      message: new RegExp(`^${long}:2: the line is \\d+ characters long`),
+    });
+  });
+
+  test("a FIFO or a directory in the file's place is refused at once (nothing waits for a writer)", () => {
+    const dir = tempDir();
+    const fifo = join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    assert.throws(() => loadKnownHosts(fifo), {
+      message: `cannot read ${fifo}: not a regular file (a FIFO)`,
+    });
+    assert.throws(() => loadKnownHosts(dir), {
+      message: `cannot read ${dir}: not a regular file (a directory)`,
+    });
+  });
+
+  test("the same key on many lines is matched through one index entry", () => {
+    const lines = Array.from({ length: 2_000 }, (_, i) => `web${i} ${a.publicLine}`);
+    const known = parseKnownHosts([...lines, `db*,!db9 ${b.publicLine}`].join("\n"));
+    assert.equal(known.counts.keys, 2_001);
+    assert.equal(known.accepts("web1999", line(a.publicLine)), true);
+    assert.equal(known.accepts("web2000", line(a.publicLine)), false);
+    assert.equal(known.accepts("web1", line(b.publicLine)), false);
+    assert.equal(known.accepts("db1", line(b.publicLine)), true);
+    assert.equal(known.accepts("db9", line(b.publicLine)), false, "a negated pattern refuses");
   });
 });

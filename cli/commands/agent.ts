@@ -75,7 +75,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ...(concurrency ? { concurrency } : {}),
     ...(values.prefix ? { prefix: values.prefix } : {}),
   });
-  const reload = () => agent.reloadAllowedSigners();
+  // The reload never rejects: a bad file is logged and the previous list kept.
+  const reload = () => void agent.reloadAllowedSigners();
   process.on("SIGHUP", reload);
   let server: MetricsServer | undefined;
   try {

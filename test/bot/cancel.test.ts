@@ -245,7 +245,7 @@ describe("cancel (real agents, real processes, real Redis)", () => {
   test("agents refuse a cancel from another signer, and unsigned cancels on Redis", async () => {
     const controller = fleet.controller();
     const voice = trustSigner(fleet.allowedSignersPath, "voice");
-    for (const h of HOSTS) fleet.agents.get(h)?.agent.reloadAllowedSigners();
+    for (const h of HOSTS) await fleet.agents.get(h)?.agent.reloadAllowedSigners();
     const abort = new AbortController();
     const events: unknown[] = [];
     const run = controller.execute(

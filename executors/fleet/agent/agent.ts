@@ -15,7 +15,11 @@ import { createBus, type PubSubBus } from "../../../lib/redis/bus.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import { connectUrl } from "../../../lib/redis/url.ts";
 import { agentOptionsSchema, type AgentConfigInput } from "../options.ts";
-import { loadAllowedSigners, type AllowedSigners } from "../protocol/allowed-signers.ts";
+import {
+  loadAllowedSigners,
+  loadAllowedSignersAsync,
+  type AllowedSigners,
+} from "../protocol/allowed-signers.ts";
 import { fleetNames } from "../protocol/channels.ts";
 import { sealEnvelope } from "../protocol/envelope.ts";
 import { loadPrivateKey } from "../protocol/keys.ts";
@@ -77,9 +81,10 @@ export interface Agent {
   stop(): Promise<void>;
   /**
    * Re-reads the allowed_signers file and the host certificate (e.g. on SIGHUP); keeps the old
-   * ones if a new one is invalid.
+   * ones if a new one is invalid. The file is parsed a slice at a time, so requests and signals
+   * are served on the old list meanwhile; a newer reload, or `stop`, abandons this one.
    */
-  reloadAllowedSigners(): void;
+  reloadAllowedSigners(): Promise<void>;
 }
 
 /** Creates an agent; throws typed errors for unreadable keys or invalid options. */
@@ -128,6 +133,8 @@ export function createAgent(options: AgentOptions): Agent {
   let hostname = config.hostname ?? "";
   let heartbeat: NodeJS.Timeout | undefined;
   let stopped = false;
+  /** Aborts the reload in progress, if any. */
+  let reloading: AbortController | undefined;
 
   const publish = (channel: string, reply: ReplyMessage): void => {
     bus?.publish(channel, sealEnvelope(reply, security.replySigner)).catch((err: unknown) => {
@@ -328,6 +335,7 @@ export function createAgent(options: AgentOptions): Agent {
     async stop() {
       if (stopped) return;
       stopped = true;
+      reloading?.abort();
       clearInterval(heartbeat);
       runner.stop();
       pub?.off("ready", reregister);
@@ -336,14 +344,24 @@ export function createAgent(options: AgentOptions): Agent {
       if (pub) await unregister(pub, names, hostname).catch(() => undefined);
       await Promise.all(owned.map((c) => closeRedis(c)));
     },
-    reloadAllowedSigners() {
+    async reloadAllowedSigners() {
+      reloading?.abort();
+      const reload = new AbortController();
+      reloading = reload;
       try {
-        signers = loadAllowedSigners(config.allowedSignersPath);
-        log.info("allowed_signers reloaded", { entries: signers.entries.length });
+        const next = await loadAllowedSignersAsync(config.allowedSignersPath, reload.signal);
+        signers = next;
+        log.info("allowed_signers reloaded", { entries: next.entries.length });
       } catch (err) {
+        if (reload.signal.aborted) {
+          log.debug("allowed_signers reload abandoned (stopped, or reloaded again)");
+          return;
+        }
         log.error("allowed_signers reload failed; keeping the previous list", {
           error: errorMessage(err),
         });
+      } finally {
+        if (reloading === reload) reloading = undefined;
       }
       if (options.security) return;
       try {

@@ -48,7 +48,9 @@ export function generateKey(path: string, comment: string): KeyFiles {
     "pkcs8",
   );
   parsed.comment = comment;
-  writeFileSync(path, parsed.toString("openssh"), { mode: PRIVATE_MODE });
+  // "wx": the mode applies only to a file this call creates, so never write into one that
+  // appeared since the check above (it could be readable by others).
+  writeFileSync(path, parsed.toString("openssh"), { mode: PRIVATE_MODE, flag: "wx" });
   writeFileSync(`${path}.pub`, `${parsed.toPublic().toString("ssh")}\n`);
   return describe(path);
 }

@@ -5,7 +5,7 @@
  * Besides the default key, requests may be signed by named identities (a key and the principal
  * it signs as), chosen per request by name.
  */
-import { readFileSync } from "node:fs";
+import { readBoundedFile } from "../../../lib/bounded-file.ts";
 import { OptionsError } from "../../../lib/errors.ts";
 import type { RequestSignerConfig } from "../options.ts";
 import {
@@ -22,7 +22,14 @@ import {
   REPLY_NAMESPACE,
   REQUEST_NAMESPACE,
 } from "../protocol/channels.ts";
-import { KeyError, parsePrivateKey, type PrivateKeyInfo } from "../protocol/keys.ts";
+import {
+  checkKeyPermissions,
+  KeyError,
+  MAX_PRIVATE_KEY_BYTES,
+  parsePrivateKey,
+  UnprotectedKeyError,
+  type PrivateKeyInfo,
+} from "../protocol/keys.ts";
 import type { Rejection } from "../protocol/rejections.ts";
 import { verifySshsig, verifySshsigAsync, type SigCheck } from "../protocol/sshsig.ts";
 
@@ -149,22 +156,25 @@ export function loadRequestIdentities(
     if (config === undefined) continue;
     const option = `${optionPath}.${name}.keyPath`;
     const hint = `check the path and its permissions, or create the key with \`commodore keygen --out ${config.keyPath} --principal ${config.principal}\``;
-    let text: Buffer;
+    const { data, stats } = readBoundedFile(
+      config.keyPath,
+      MAX_PRIVATE_KEY_BYTES,
+      (found) =>
+        new OptionsError(
+          `${option}: expected a readable private key file, found ${found} for ${config.keyPath}`,
+          hint,
+        ),
+    );
     try {
-      text = readFileSync(config.keyPath);
+      const key = parsePrivateKey(data, config.keyPath);
+      checkKeyPermissions(config.keyPath, stats);
+      identities[name] = sshRequestIdentity(key, config.principal);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? "an error";
-      throw new OptionsError(
-        `${option}: expected a readable private key file, found ${code} for ${config.keyPath}`,
-        hint,
-      );
-    }
-    try {
-      identities[name] = sshRequestIdentity(
-        parsePrivateKey(text, config.keyPath),
-        config.principal,
-      );
-    } catch (err) {
+      if (err instanceof UnprotectedKeyError)
+        throw new OptionsError(
+          `${option}: expected a private key file only its owner may access, found permissions ${err.modeText} for ${config.keyPath}`,
+          err.hint,
+        );
       if (!(err instanceof KeyError)) throw err;
       throw new OptionsError(
         `${option}: expected an unencrypted OpenSSH private key, found an unusable key (${err.message})`,

@@ -4,8 +4,9 @@
  * public blob and their `SHA256:…` fingerprint exactly as `ssh-keygen -l` prints it.
  */
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
+import type { Stats } from "node:fs";
 import sshpk from "sshpk";
+import { readBoundedFile } from "../../../lib/bounded-file.ts";
 import { CommodoreError } from "../../../lib/errors.ts";
 
 /** A key file or key line that cannot be used. */
@@ -200,16 +201,75 @@ export function parsePrivateKey(text: string | Buffer, source = "private key"): 
   };
 }
 
-/** Reads and parses a private key file. */
-export function loadPrivateKey(path: string): PrivateKeyInfo {
-  let text: Buffer;
-  try {
-    text = readFileSync(path);
-  } catch (err) {
-    throw new KeyError(
-      `cannot read key file ${path}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
-      "check the path and permissions (or run `commodore keygen`)",
+/**
+ * Largest private key file read: an OpenSSH RSA key of 16 384 bits is about 13 KiB, so 64 KiB
+ * refuses only what is not a key.
+ */
+export const MAX_PRIVATE_KEY_BYTES = 64 * 1024;
+/** Permission bits of group and others (`chmod go=`). */
+const GROUP_OTHER_BITS = 0o077;
+/** Permission bits of others. */
+const OTHER_BITS = 0o007;
+const PERMISSION_BITS = 0o777;
+
+/** A private key file anyone but its owner may access, refused as OpenSSH refuses it. */
+export class UnprotectedKeyError extends KeyError {
+  /** The file's permissions as `chmod` writes them (`0644`). */
+  readonly modeText: string;
+
+  constructor(
+    readonly path: string,
+    mode: number,
+  ) {
+    super(
+      `UNPROTECTED PRIVATE KEY FILE: permissions ${modeText(mode)} for ${path} are too open; it is required that private key files are not accessible by others, so this key was not used`,
+      `run \`chmod 600 ${path}\` (the file must belong to the user Commodore runs as)`,
     );
+    this.modeText = modeText(mode);
   }
-  return parsePrivateKey(text, path);
+}
+
+/** `0644` */
+function modeText(mode: number): string {
+  return `0${(mode & PERMISSION_BITS).toString(8).padStart(3, "0")}`;
+}
+
+/**
+ * OpenSSH's rule (sshkey_perm_ok, "UNPROTECTED PRIVATE KEY FILE"): a key file the running user
+ * owns must give group and others no access at all. A key owned by another user (root sharing
+ * it through a group) must at least give others none.
+ */
+export function checkKeyPermissions(path: string, stats: Pick<Stats, "mode" | "uid">): void {
+  const owned = process.getuid === undefined || stats.uid === process.getuid();
+  if ((stats.mode & (owned ? GROUP_OTHER_BITS : OTHER_BITS)) !== 0)
+    throw new UnprotectedKeyError(path, stats.mode);
+}
+
+/**
+ * Reads a private key file: a regular file of at most {@link MAX_PRIVATE_KEY_BYTES}, with its
+ * status for {@link checkKeyPermissions}.
+ */
+export function readPrivateKeyFile(path: string): { data: Buffer; stats: Stats } {
+  return readBoundedFile(path, MAX_PRIVATE_KEY_BYTES, (message, line) =>
+    line === undefined
+      ? new KeyError(
+          `cannot read key file ${path}: ${message}`,
+          "check the path and permissions (or run `commodore keygen`)",
+        )
+      : new KeyError(
+          `${path}:${line}: ${message}; no private key is that large`,
+          "point the option at an OpenSSH private key made by ssh-keygen",
+        ),
+  );
+}
+
+/**
+ * Reads and parses a private key file; a key others may access is refused
+ * ({@link UnprotectedKeyError}), as OpenSSH refuses it.
+ */
+export function loadPrivateKey(path: string): PrivateKeyInfo {
+  const { data, stats } = readPrivateKeyFile(path);
+  const key = parsePrivateKey(data, path);
+  checkKeyPermissions(path, stats);
+  return key;
 }

@@ -22,10 +22,11 @@
  * generated once and kept. See docs/scaling.md, "Redis credentials".
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_PREFIX, fleetNames } from "../executors/fleet/index.ts";
 import { DEFAULT_REDIS_PREFIX } from "../executors/provision/index.ts";
+import { readBoundedFile } from "../lib/bounded-file.ts";
 import { OptionsError } from "../lib/errors.ts";
 
 /** ACL user of the bot and its fleet controller. */
@@ -225,6 +226,29 @@ export function redisAcl(options: RedisAclOptions): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Largest password file read (a generated one holds 65 bytes). */
+export const MAX_PASSWORD_FILE_BYTES = 4 * 1024;
+
+/**
+ * The password in `path`: its one line, trimmed. A file that is not a regular file, larger
+ * than {@link MAX_PASSWORD_FILE_BYTES} or of more than one line is refused, naming the line.
+ */
+function readPasswordFile(path: string, hint: string): string {
+  const fail = (message: string, line?: number) =>
+    new OptionsError(
+      line === undefined ? `cannot read ${path}: ${message}` : `${path}:${line}: ${message}`,
+      line === undefined ? hint : "a password file holds the password alone, on one line",
+    );
+  const text = readBoundedFile(path, MAX_PASSWORD_FILE_BYTES, fail).data.toString("utf8");
+  const password = text.trim();
+  const secondLine = password.indexOf("\n");
+  if (secondLine !== -1) {
+    const before = text.length - text.trimStart().length + secondLine;
+    throw fail("more than one line", text.slice(0, before).split("\n").length + 1);
+  }
+  return password;
+}
+
 /** A password file, read or freshly generated. */
 export interface PasswordFile {
   readonly path: string;
@@ -253,15 +277,7 @@ export function ensurePasswordFile(dir: string, role: AclRole, hint: string): Pa
     if (code !== "EEXIST")
       throw new OptionsError(`cannot write ${path}: ${code ?? "unknown error"}`, hint);
   }
-  let password: string;
-  try {
-    password = readFileSync(path, "utf8").trim();
-  } catch (err) {
-    throw new OptionsError(
-      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? "unknown error"}`,
-      hint,
-    );
-  }
+  const password = readPasswordFile(path, hint);
   if (password === "")
     throw new OptionsError(
       `${path} is empty`,

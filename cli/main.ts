@@ -6,7 +6,7 @@ import { CommodoreError, errorMessage } from "../lib/errors.ts";
 import { suggest } from "../lib/suggest.ts";
 import type { CliIo } from "./command.ts";
 import { COMMANDS } from "./commands/index.ts";
-import { CliError, UnknownCommandError } from "./errors.ts";
+import { CliError, EXIT_CONFIG, UnknownCommandError } from "./errors.ts";
 
 /** Exit code for an unexpected internal failure. */
 const EXIT_SOFTWARE = 70;
@@ -65,7 +65,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     }
     if (err instanceof CommodoreError) {
       io.stderr(`commodore: ${err.describe()} [${err.code}]\n`);
-      return 1;
+      return err.code === "E_CONFIG_INVALID" ? EXIT_CONFIG : 1;
     }
     io.stderr(`commodore: internal error: ${errorMessage(err)}\n`);
     return EXIT_SOFTWARE;

@@ -21,6 +21,15 @@ import { applyEnvOverrides } from "./env.ts";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import { issuesToProblems } from "./issues.ts";
 
+/**
+ * The yaml package's `maxAliasCount`, named: how far aliases may expand before a document is
+ * refused as a resource-exhaustion attack ("billion laughs": nine lines of nested aliases
+ * would otherwise expand to a billion nodes).
+ */
+export const MAX_YAML_ALIAS_COUNT = 100;
+/** The yaml package's message when a document passes maxAliasCount. */
+const EXCESSIVE_ALIASES = /^Excessive alias count/;
+
 /** Where configuration comes from. */
 export interface LoadOptions {
   /** YAML file; absent means defaults plus environment only. */
@@ -70,7 +79,30 @@ function parseYaml(
       file,
     );
   }
-  return { raw: doc.toJS() ?? {}, doc, lines };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (err) {
+    // The yaml package refuses an alias expansion past maxAliasCount (a "billion laughs" file),
+    // or an alias it cannot resolve, with a ReferenceError: either is the file's fault.
+    const message = (err as Error).message;
+    const bomb = EXCESSIVE_ALIASES.test(message);
+    throw new ConfigError(
+      [
+        {
+          path: "(file)",
+          expected: bomb
+            ? `YAML with at most ${MAX_YAML_ALIAS_COUNT} alias expansions`
+            : "YAML whose aliases resolve",
+          found: bomb
+            ? "aliases that expand further (an alias bomb)"
+            : (message.split("\n")[0] ?? ""),
+        },
+      ],
+      file,
+    );
+  }
+  return { raw: raw ?? {}, doc, lines };
 }
 
 function lineOf(doc: Document, lines: LineCounter, path: string): number | undefined {
@@ -86,10 +118,20 @@ function lineOf(doc: Document, lines: LineCounter, path: string): number | undef
   return undefined;
 }
 
-/** Reads and validates configuration against `schema`; throws a ConfigError listing every problem. */
+/**
+ * Checks of a valid configuration against the world (files, environment) that the schema
+ * cannot make; each problem's `path` gets the line it is written on.
+ */
+export type ConfigVerifier<T> = (config: T) => readonly ConfigProblem[];
+
+/**
+ * Reads and validates configuration against `schema`, then runs `verify` on the result; throws
+ * a ConfigError listing every problem.
+ */
 export function readConfig<T>(
   schema: ZodType<T, ZodTypeDef, unknown>,
   options: LoadOptions = {},
+  verify?: ConfigVerifier<T>,
 ): T {
   const env = options.env ?? process.env;
   let raw: unknown = structuredClone(options.defaults ?? {});
@@ -121,10 +163,7 @@ export function readConfig<T>(
       options.file,
     );
   const fromEnv = applyEnvOverrides(raw as Record<string, unknown>, env);
-  const result = schema.safeParse(raw);
-  if (result.success) return result.data;
-  const known = (path: readonly (string | number)[]) => knownKeysOf(schema as ZodTypeAny, path);
-  const problems: ConfigProblem[] = issuesToProblems(result.error.issues, raw, known).map((p) => {
+  const locate = (p: ConfigProblem): ConfigProblem => {
     const envName = fromEnv.get(p.path);
     const line =
       envName === undefined && located ? lineOf(located.doc, located.lines, p.path) : undefined;
@@ -133,7 +172,15 @@ export function readConfig<T>(
       ...(envName === undefined ? {} : { fromEnv: envName }),
       ...(line === undefined ? {} : { line }),
     };
-  });
+  };
+  const result = schema.safeParse(raw);
+  const known = (path: readonly (string | number)[]) => knownKeysOf(schema as ZodTypeAny, path);
+  const problems: ConfigProblem[] = (
+    result.success
+      ? (verify?.(result.data) ?? [])
+      : issuesToProblems(result.error.issues, raw, known)
+  ).map(locate);
+  if (result.success && problems.length === 0) return result.data;
   problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
   throw new ConfigError(problems, options.file);
 }

@@ -106,6 +106,26 @@ export function readBoundedFile(path: string, maxBytes: number, fail: BoundsFail
 }
 
 /**
+ * Why `path` cannot be read as a regular file (`ENOENT`, `EACCES`, `not a regular file (a
+ * FIFO)`), or undefined when it can: it is opened (so permissions are what decides) and closed
+ * unread.
+ */
+export function unreadableFileReason(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? "error";
+  }
+  try {
+    const stats = fstatSync(fd);
+    return stats.isFile() ? undefined : `not a regular file (${kindOf(stats)})`;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * The lines of `text` with their 1-based numbers (`\n` or `\r\n` ends a line), in one pass;
  * refuses the first line past `bounds.maxLines` and any line longer than `bounds.maxLineLength`.
  */

@@ -4,6 +4,7 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { loadConfig } from "../../config/load.ts";
+import { referenceProblems } from "../../config/references.ts";
 import { ConfigError } from "../../config/errors.ts";
 import { OptionsError } from "../../lib/errors.ts";
 import { silentLogger } from "../../lib/log.ts";
@@ -19,12 +20,13 @@ import { EXIT_CONFIG, InvalidArgumentError, MissingArgumentError } from "../erro
 const NAME = "config";
 
 /**
- * Validates what the schema cannot (grants against the real commands, token variables) by
- * building the bot and the HTTP token resolver exactly as `start` does, over a Redis client
+ * Validates what the schema cannot: the files and token variables the configuration refers to
+ * (config/references.ts; files unless `files` is false), then grants against the real commands
+ * by building the bot and the HTTP token resolver exactly as `start` does, over a Redis client
  * that never connects.
  */
-function crossCheck(file: string, io: CliIo): string[] {
-  const config = loadConfig({ file, env: io.env });
+function crossCheck(file: string, io: CliIo, files: boolean): string[] {
+  const config = loadConfig({ file, env: io.env }, (c) => referenceProblems(c, io.env, { files }));
   const redis = new Redis({ lazyConnect: true });
   try {
     const bundle = createBot({
@@ -49,7 +51,7 @@ function crossCheck(file: string, io: CliIo): string[] {
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { positionals } = parseFlags(NAME, argv, {});
+  const { values, positionals } = parseFlags(NAME, argv, { "skip-files": { type: "boolean" } });
   const [action, file, ...extra] = positionals;
   if (action === undefined) throw new MissingArgumentError(NAME, "an action (check)");
   if (action !== "check") throw new InvalidArgumentError(NAME, "the action", "check", action);
@@ -57,7 +59,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (extra.length > 0)
     throw new InvalidArgumentError(NAME, "the argument list", "one file", extra.join(" "));
   try {
-    const problems = crossCheck(file, io);
+    const problems = crossCheck(file, io, values["skip-files"] !== true);
     if (problems.length > 0) {
       io.stderr(problems.join("\n") + "\n");
       return EXIT_CONFIG;
@@ -76,10 +78,17 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 /** The `config` subcommand. */
 export const command: CliCommand = {
   name: NAME,
-  usage: `Usage: commodore config check <file>
+  usage: `Usage: commodore config check [--skip-files] <file>
 
 Validates the file (and the environment overrides REDIS_URL, PORT, COMMODORE_HTTP_LISTEN,
-LOG_LEVEL) and prints every problem as "path: expected …, found …". Exit 0 when valid, 78 when
-not.`,
+LOG_LEVEL) and prints every problem as "file:line: path: expected …, found …". It also checks
+what the file refers to, as the user running the check (run it as the service's user): every
+file commodore start reads (keys, which only their owner may access, allowed_signers,
+known_hosts, certificates, the playbook directory and each playbook named) exists and is
+readable, and every tokenEnv variable is set. Exit 0 when valid, 78 when not.
+
+Options:
+  --skip-files   do not check files (a file checked away from the host it runs on); the
+                 token variables are still checked`,
   run,
 };

@@ -51,7 +51,16 @@ export {
   fleetNames,
 } from "./protocol/channels.ts";
 export { compileGlob, type Glob } from "./protocol/glob.ts";
-export { KeyError, loadPrivateKey, parsePublicKeyLine } from "./protocol/keys.ts";
+export {
+  checkKeyPermissions,
+  KeyError,
+  loadPrivateKey,
+  parsePublicKeyLine,
+  readPrivateKeyFile,
+  UnprotectedKeyError,
+} from "./protocol/keys.ts";
+export { loadAllowedSigners } from "./protocol/allowed-signers.ts";
+export { loadKnownHosts } from "./controller/known-hosts.ts";
 export { compileSafeRegex } from "./protocol/regex.ts";
 export type { RejectReason } from "./protocol/rejections.ts";
 export type * from "./types.ts";

@@ -20,7 +20,7 @@ export {
   provisionOptionsSchema,
   type ProvisionOptions,
 } from "./options.ts";
-export { checkPlaybookName } from "./playbooks.ts";
+export { checkPlaybookName, resolvePlaybook } from "./playbooks.ts";
 export { JOB_ID } from "./queue/keys.ts";
 export { RegistrationWatcher } from "./registrations.ts";
 export type * from "./types.ts";

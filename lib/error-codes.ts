@@ -20,11 +20,13 @@ const BAD_REQUEST = 400;
 const UNAUTHORIZED = 401;
 const FORBIDDEN = 403;
 const NOT_FOUND = 404;
+const TIMEOUT = 408;
 const CONFLICT = 409;
 const TOO_LARGE = 413;
 const UNSUPPORTED = 415;
 const MISDIRECTED = 421;
 const TOO_MANY = 429;
+const HEADERS_TOO_LARGE = 431;
 const INTERNAL = 500;
 const BAD_GATEWAY = 502;
 const UNAVAILABLE = 503;
@@ -43,6 +45,9 @@ export const ERROR_CODES = {
   // HTTP requests
   E_MALFORMED_JSON: e(BAD_REQUEST, "the request body is not JSON"),
   E_INVALID_FIELD: e(BAD_REQUEST, "a field of the request is missing or invalid"),
+  E_MALFORMED_REQUEST: e(BAD_REQUEST, "the request is not valid HTTP/1.1 (line, headers, framing)"),
+  E_REQUEST_TIMEOUT: e(TIMEOUT, "the request line, headers or body did not arrive in time"),
+  E_HEADERS_TOO_LARGE: e(HEADERS_TOO_LARGE, "the request line and headers exceed 16 KiB"),
   E_UNAUTHORIZED: e(UNAUTHORIZED, "no or an unknown bearer token"),
   E_CROSS_ORIGIN: e(FORBIDDEN, "a state-changing request from another origin"),
   E_NOT_FOUND: e(NOT_FOUND, "no such job, page or route"),

@@ -28,6 +28,7 @@ import { fleetRoute } from "./routes/fleet.ts";
 import { jobRoutes } from "./routes/jobs.ts";
 import { openApiRoute } from "./routes/openapi.ts";
 import { opsRoutes } from "./routes/ops.ts";
+import { registerServerOptions } from "./server.ts";
 
 const MS_PER_SECOND = 1_000;
 const KNOWN_ROUTES = new Set([
@@ -60,6 +61,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     "HTTP requests rejected, by reason",
   );
   const app = new Hono<HttpEnv>();
+  // What Node refuses before the app runs (431, 400, 408) is counted and logged here too.
+  registerServerOptions(app, { logger, metrics });
 
   app.use("*", async (c, next) => {
     const started = performance.now();

@@ -16,7 +16,8 @@ import type { HttpApp } from "../context.ts";
 import type { SharedRateLimiter } from "../rate-limit.ts";
 import { isLinkViewer, JOB_COOKIE, SESSION_COOKIE, type StatusAccess } from "./access.ts";
 import type { Asset } from "./assets.ts";
-import { forbiddenPage, notFoundPage, unauthorizedPage } from "./errors.ts";
+import { sendError } from "../errors.ts";
+import { forbiddenPage, JSON_REFUSALS, PAGE_REFUSALS, type Refusals } from "./errors.ts";
 import { fleetContent } from "./fleet-page.ts";
 import { jobContent } from "./job-page.ts";
 import { jobsContent } from "./jobs-page.ts";
@@ -30,6 +31,8 @@ import { jobStream, type StreamTiming } from "./stream.ts";
 /** Jobs the list shows. */
 const JOBS_SHOWN = 100;
 const MS_PER_SECOND = 1_000;
+/** Retry-After sent when the page budget cannot be checked (as the API's limits.ts). */
+const UNAVAILABLE_RETRY_SECONDS = 5;
 
 /** What the routes need. */
 export interface StatusRouteDeps {
@@ -56,12 +59,19 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
   const { access, options, rejected } = deps;
   const secure = options.publicUrl?.startsWith("https:") === true;
 
-  /** The allowed caller, or the response refusing them. */
-  const gate = async (c: Context, jobId?: string): Promise<Principal | Response> => {
+  /**
+   * The allowed caller, or the response refusing them (`refuse`: as pages or, for streams, in
+   * the JSON error shape; rate-limit refusals are always JSON, as the API's are).
+   */
+  const gate = async (
+    c: Context,
+    jobId?: string,
+    refuse: Refusals = PAGE_REFUSALS,
+  ): Promise<Principal | Response> => {
     const who = access.caller(c, jobId);
     if (!who.ok) {
       rejected.inc({ reason: who.reason });
-      return unauthorizedPage(
+      return refuse.unauthorized(
         c,
         who.reason === "bad_link"
           ? "This link is not valid or has expired. Ask the bot again (job <id>) for a fresh one."
@@ -72,7 +82,7 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
     }
     if (isLinkViewer(who.principal) && who.principal.link.jobId !== jobId) {
       rejected.inc({ reason: "link_scope" });
-      return forbiddenPage(
+      return refuse.forbidden(
         c,
         who.principal.id,
         `This link opens job ${who.principal.link.jobId} only. Sign in to see more.`,
@@ -84,11 +94,22 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
     if (decision.kind === "limited") {
       rejected.inc({ reason: "rate_limited" });
       c.header("Retry-After", String(decision.retryAfterSeconds));
-      return c.text(`too many requests; retry in ${decision.retryAfterSeconds} s`, 429);
+      return sendError(
+        c,
+        "E_RATE_LIMITED",
+        `too many requests from ${key}`,
+        `retry in ${decision.retryAfterSeconds} s`,
+      );
     }
     if (decision.kind === "unavailable") {
       rejected.inc({ reason: "rate_limit_unavailable" });
-      return c.text("the request budget cannot be checked; retry shortly", 503);
+      c.header("Retry-After", String(UNAVAILABLE_RETRY_SECONDS));
+      return sendError(
+        c,
+        "E_RATE_LIMIT_UNAVAILABLE",
+        "the request budget cannot be checked (Redis is unreachable)",
+        `retry in ${UNAVAILABLE_RETRY_SECONDS} s`,
+      );
     }
     c.set("principal", who.principal);
     return who.principal;
@@ -106,22 +127,23 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
    * (for a job link's viewer: the grant or job of the principal the link was made for);
    * otherwise the response refusing them.
    */
-  const visibleJob = async (c: Context, id: string) => {
-    const p = await gate(c, id);
+  const visibleJob = async (c: Context, id: string, refuse: Refusals = PAGE_REFUSALS) => {
+    const p = await gate(c, id, refuse);
     if (p instanceof Response) return p;
     const job = JOB_ID_PATTERN.test(id) ? await deps.jobs.get(id) : undefined;
-    if (!job) return notFoundPage(c, `No job ${id.slice(0, 40)}; jobs expire after a while.`, p.id);
+    if (!job)
+      return refuse.notFound(c, `No job ${id.slice(0, 40)}; jobs expire after a while.`, p.id);
     const reader = isLinkViewer(p) ? p.link.issuer : p;
     const permitted = access.permit(reader, ["job", id]);
     const own = reader.id !== ANONYMOUS_ID && job.principal === reader.id;
-    if (typeof permitted === "string" && !own) return forbiddenPage(c, p.id, permitted);
+    if (typeof permitted === "string" && !own) return refuse.forbidden(c, p.id, permitted);
     return { p, job };
   };
 
   return (app) => {
     app.get("/ui/static/:file", (c) => {
       const asset = deps.assets.get(c.req.param("file"));
-      if (!asset) return c.text("not found", 404);
+      if (!asset) return JSON_REFUSALS.notFound(c, "no such file");
       c.header("X-Content-Type-Options", "nosniff");
       c.header("Cache-Control", "no-cache");
       return c.body(asset.body, 200, { "Content-Type": asset.type });
@@ -194,7 +216,7 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
 
     const events = async (c: Context) => {
       const id = c.req.param("id") ?? "";
-      const seen = await visibleJob(c, id);
+      const seen = await visibleJob(c, id, JSON_REFUSALS);
       if (seen instanceof Response) return seen;
       securityHeaders(c);
       return jobStream(c, id, deps.jobs, deps.hub, deps.timing, deps.streams);
@@ -205,6 +227,6 @@ export function statusRoutes(deps: StatusRouteDeps): (app: HttpApp) => void {
 
     sessionRoutes(app, { access, options, secret: deps.secret, rejected, now: deps.now });
 
-    app.all("/ui/*", (c) => notFoundPage(c, `No page ${c.req.path.slice(0, 100)}.`));
+    app.all("/ui/*", (c) => PAGE_REFUSALS.notFound(c, `No page ${c.req.path.slice(0, 100)}.`));
   };
 }

@@ -58,8 +58,12 @@ export function authorizeStep(
   return async (ctx, next) => {
     const cmd = ctx.command;
     if (cmd === undefined || ctx.confirmedBy !== undefined) return await next();
-    const risk = cmd.spec.risk(cmd);
-    const { command: authorized, approval } = policy.authorizeGrant(ctx.requester, cmd, risk);
+    // The risk of the command as the grant leaves it: a pinned value may raise it.
+    const {
+      command: authorized,
+      approval,
+      risk,
+    } = policy.authorizeGrant(ctx.requester, cmd, cmd.spec.risk(cmd));
     ctx.command = authorized;
     ctx.risk = risk;
     if (authorized.spec.targets) {

@@ -39,7 +39,13 @@ const HANG_TIMEOUT_MS = 60_000;
 const CONFIG = {
   bot: { providers: { exec: { risk: "change" } } },
   roles: {
-    ops: { grants: [{ command: "fleet" }, { command: "job" }, { command: "jobs" }] },
+    ops: {
+      grants: [
+        { command: "fleet", args: { provider: ["exec", "ping"] } },
+        { command: "job" },
+        { command: "jobs" },
+      ],
+    },
     stopper: { grants: [{ command: "cancel" }, { command: "job" }] },
     viewer: { grants: [{ command: "job" }] },
   },

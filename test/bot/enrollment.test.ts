@@ -13,7 +13,12 @@ import { testBot, who, type TestBot } from "../harness/bot.ts";
 const CONFIG = {
   roles: {
     reader: { grants: [{ command: "nodes" }, { command: "fleet" }] },
-    enroller: { grants: [{ command: "nodes" }] },
+    enroller: {
+      grants: [
+        { command: "nodes" },
+        { command: "nodes", args: { action: ["accept", "reject", "revoke"] } },
+      ],
+    },
   },
   bot: { defaultRoles: ["reader"] },
 };

@@ -45,7 +45,9 @@ const AUTHORIZATION = {
 
 /** The bot side: alice may run every fleet command, by voice, HTTP or IRC alike. */
 const BOT = {
-  roles: { ops: { grants: [{ command: "fleet" }] } },
+  roles: {
+    ops: { grants: [{ command: "fleet", args: { provider: ["service", "ping", "uptime"] } }] },
+  },
   principals: [
     {
       id: "alice",

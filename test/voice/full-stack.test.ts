@@ -63,7 +63,11 @@ describe("voice full stack: signed webhook, bot, real agents", () => {
       // facts is read-only by default; the bot's own risk table makes it a change here.
       bot: { providers: { facts: { risk: "change" }, restart: { risk: "change" } } },
       roles: {
-        ops: { grants: [{ command: "fleet" }] },
+        ops: {
+          grants: [
+            { command: "fleet", args: { provider: ["uptime", "facts", "restart", "reboot"] } },
+          ],
+        },
         viewer: { grants: [{ command: "fleet", args: { provider: ["uptime"] } }] },
       },
       principals: [

@@ -2,10 +2,12 @@
  * `nodes [list|pending|accept|reject|revoke] [host] [fingerprint] [--all-matching] [where …]`:
  * the registered agents, and enrollment of their host keys.
  *
- * `list` (the default) and `pending` are `read` commands; `accept`, `reject` and `revoke` are
- * `change` commands, so only a role of the caller's own may grant them (a grant can pin
- * `action`), and every one lands in the audit log with the caller's name, which is also
- * recorded in the controller-signed enrollment record.
+ * `list` (the default) and `pending` ({@link READ_ACTIONS}) are `read`; every other action is
+ * `change`, so only a role of the caller's own may grant it, and only a grant naming it
+ * (`args: { action: [accept, revoke] }`): a bare `command: nodes` grant covers the read actions
+ * alone (bot/permissions/policy.ts). An action added to {@link NODES_ACTIONS} is `change` unless
+ * it is also listed in READ_ACTIONS. Every one lands in the audit log with the caller's name,
+ * which is also recorded in the controller-signed enrollment record.
  */
 import { CommodoreError } from "../../../lib/errors.ts";
 import { selectNodes } from "../../../executors/fleet/index.ts";
@@ -23,6 +25,7 @@ import {
 /** What `nodes` can do. */
 export const NODES_ACTIONS = ["list", "pending", "accept", "reject", "revoke"] as const;
 type NodesAction = (typeof NODES_ACTIONS)[number];
+/** The actions that only read; any other action is `change`. */
 const READ_ACTIONS: readonly NodesAction[] = ["list", "pending"];
 
 function actionOf(cmd: ParsedCommand): NodesAction {

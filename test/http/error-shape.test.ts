@@ -170,6 +170,16 @@ describe("HTTP errors keep one shape", () => {
     assert.match(second, /"code":"E_MALFORMED_REQUEST"/);
   });
 
+  test("a form body that does not parse is 400 E_MALFORMED_REQUEST, not 500", async () => {
+    const res = await fetch(`${ui.base}/ui/login`, {
+      method: "POST",
+      headers: { "content-type": "multipart/form-data; boundary=x" },
+      body: "not a multipart body",
+    });
+    assert.equal(res.status, 400);
+    assertErrorShape(await res.text(), "E_MALFORMED_REQUEST", res.headers.get("content-type"));
+  });
+
   for (const path of [`/jobs/${JOB_ID}/events`, `/ui/jobs/${JOB_ID}/events`]) {
     test(`${path} without a token: 401 E_UNAUTHORIZED, not a page`, async () => {
       const res = await fetch(ui.base + path);

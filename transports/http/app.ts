@@ -40,6 +40,11 @@ const KNOWN_ROUTES = new Set([
   "/healthz",
   "/metrics",
 ]);
+/**
+ * What undici's `Request.formData()` (behind Hono's `c.req.parseBody()`) throws for a form body
+ * that does not parse: the client's fault, answered 400 rather than 500.
+ */
+const UNPARSABLE_FORM = /^Failed to parse body as FormData/;
 /** Routes that authenticate themselves, limited per client address before they run. */
 const LOGIN_PATH = "/ui/login";
 const VOICE_PATH = "/voice/alexa";
@@ -151,6 +156,14 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
         reason: err.code === "E_MALFORMED_JSON" ? "malformed_json" : "invalid_field",
       });
       return sendError(c, err.code, err.message, err.hint);
+    }
+    if (err instanceof TypeError && UNPARSABLE_FORM.test(err.message)) {
+      rejected.inc({ reason: "malformed_request" });
+      return sendError(
+        c,
+        "E_MALFORMED_REQUEST",
+        "the request body is not the form its Content-Type names",
+      );
     }
     logger.error("http handler failed", { path: c.req.path, error: errorMessage(err) });
     return sendError(c, "E_INTERNAL", "internal error; the server log has the details");

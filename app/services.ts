@@ -34,6 +34,7 @@ import type { Transport } from "../bot/transport.ts";
 import { jobLinks, publicBaseUrl } from "./job-links.ts";
 import { leaderTransport, type LeaderTransport } from "./leader-transport.ts";
 import { createRuntimeProvisioning } from "./provisioning.ts";
+import { checkRedisDurability } from "./redis-durability.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis-server.ts";
 import {
   ircTransport,
@@ -131,6 +132,13 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     const redis = connectClient({ ...topology, name: "commodore-bot", logger });
     stops.push(() => closeRedis(redis));
     await waitReady(redis, redisUrl);
+    // The embedded Redis is durable by construction (app/redis-server.ts); a configured one is
+    // checked once and a Redis that persists nothing is reported. Never fails start-up.
+    if (embeddedRedis === undefined) await checkRedisDurability(redis, logger);
+    else if (embeddedRedis.convertedFromRdb)
+      logger.info("embedded Redis converted to an append-only file", {
+        aofDir: embeddedRedis.aofDir,
+      });
     // One subscriber connection for everything under the bot's login: the fleet controller, a
     // local agent sharing that login, provisioning notices and the status page's live streams.
     // None of them closes it; it is closed after all of them (stops run in reverse).
@@ -186,12 +194,25 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
     if (agent !== undefined) {
       // The in-process agent's key is one this process holds, so it is the one host accepted
       // without an operator; every other host waits in `nodes pending` (or enrolls by policy).
-      const hostKey = loadPrivateKey(config.agent?.hostKeyPath ?? keys.hostKey.privatePath);
+      const hostKeyPath = config.agent?.hostKeyPath ?? keys.hostKey.privatePath;
+      const hostKey = loadPrivateKey(hostKeyPath);
+      // Never over an operator's decision: a revoked or rejected key stays so across restarts.
       const local = await fleet.enrollment.acceptLocal(agent.hostname, hostKey.public.line);
-      if (!local)
+      if (local.outcome === "rejected")
+        logger.warn("local agent's key is revoked or rejected: it is not accepted again", {
+          hostname: agent.hostname,
+          fingerprint: local.fingerprint,
+          detail: local.detail,
+          hint:
+            config.agent?.hostKeyPath === undefined
+              ? `to give the local agent a new key, stop commodore, delete ${hostKeyPath} and ${hostKeyPath}.pub and start again (a new key is generated and accepted); or \`nodes accept ${agent.hostname}\` to trust this key again`
+              : `to give the local agent a new key, stop commodore, replace ${hostKeyPath} (ssh-keygen -t ed25519 -f ${hostKeyPath}) and start again; or \`nodes accept ${agent.hostname}\` to trust this key again`,
+        });
+      else if (local.outcome === "key-differs")
         logger.warn("local agent's key is not accepted: another key is accepted for its hostname", {
           hostname: agent.hostname,
-          fingerprint: hostKey.public.fingerprint,
+          fingerprint: local.fingerprint,
+          detail: local.detail,
           hint: `check \`nodes pending\`, then \`nodes revoke ${agent.hostname}\` and \`nodes accept ${agent.hostname}\``,
         });
     }

@@ -88,7 +88,11 @@ export function fleetDouble(nodes: readonly { hostname: string; facts: Record<st
         from: "accepted",
         to: "rejected",
       }),
-      acceptLocal: async () => true,
+      acceptLocal: async (hostname) => ({
+        outcome: "already-accepted",
+        hostname,
+        fingerprint: FINGERPRINT,
+      }),
     },
     async nodes(): Promise<NodeInfo[]> {
       return withHostname.map((n) => ({

@@ -18,6 +18,25 @@ export interface BulkAcceptance {
   readonly keyChanged: readonly NodeInfo[];
 }
 
+/**
+ * What {@link FleetEnrollment.acceptLocal} found for the embedded local agent's key:
+ *
+ * - `accepted`: nothing was accepted for the hostname and the key was not refused, so this call
+ *   accepted it (`via: local`);
+ * - `already-accepted`: the key was accepted before (a record, known_hosts or a certificate);
+ * - `rejected`: the key is rejected or revoked (by an operator, or `@revoked` in known_hosts) and
+ *   stays so: the auto-accept never overrides an operator's decision;
+ * - `key-differs`: another key is accepted for the hostname, which is left alone.
+ */
+export interface LocalAcceptance {
+  readonly outcome: "accepted" | "already-accepted" | "rejected" | "key-differs";
+  readonly hostname: string;
+  /** `SHA256:…` of the local key. */
+  readonly fingerprint: string;
+  /** Why, for `rejected` and `key-differs` (never secret). */
+  readonly detail?: string;
+}
+
 /** Enrollment actions of one controller. */
 export interface FleetEnrollment {
   /** Every registered host in any enrollment state, by hostname (one registry read). */
@@ -35,8 +54,11 @@ export interface FleetEnrollment {
   reject(hostname: string, by: string): Promise<EnrollmentChange>;
   /** Withdraws the acceptance of `hostname`'s key and rejects that key. */
   revoke(hostname: string, by: string): Promise<EnrollmentChange>;
-  /** Accepts `keyLine` for `hostname` as the embedded local agent, unless a key is accepted. */
-  acceptLocal(hostname: string, keyLine: string): Promise<boolean>;
+  /**
+   * Accepts `keyLine` for `hostname` as the embedded local agent, unless a key is accepted for
+   * it or this key is rejected or revoked (see {@link LocalAcceptance}).
+   */
+  acceptLocal(hostname: string, keyLine: string): Promise<LocalAcceptance>;
 }
 
 function candidateOf(node: NodeInfo): Candidate {
@@ -122,13 +144,27 @@ export function enrollmentActions(
     },
     async acceptLocal(hostname, keyLine) {
       const key = parsePublicKeyLine(keyLine);
-      return await enrollment.accept(
-        { hostname, keyLine: key.line, fingerprint: key.fingerprint },
-        "local",
-        "embedded",
-        now(),
-        true,
-      );
+      const candidate = { hostname, keyLine: key.line, fingerprint: key.fingerprint };
+      const result = (outcome: LocalAcceptance["outcome"], detail?: string): LocalAcceptance => ({
+        outcome,
+        hostname,
+        fingerprint: key.fingerprint,
+        ...(detail === undefined ? {} : { detail }),
+      });
+      // The stored records as they are now (a revocation from the CLI or another replica while
+      // this process was down included), before anything is written: accepting would lift a
+      // rejection of this key, which only an operator's `nodes accept` may do.
+      await enrollment.refresh(now());
+      const decision = enrollment.decide(candidate, now());
+      if (decision.state === "rejected")
+        return result("rejected", decision.detail ?? "key rejected");
+      if (decision.state === "accepted") return result("already-accepted");
+      if (decision.keyChanged === true)
+        return result("key-differs", decision.detail ?? "another key is accepted");
+      const accepted = await enrollment.accept(candidate, "local", "embedded", now(), true);
+      return accepted
+        ? result("accepted")
+        : result("key-differs", `another key was accepted for ${hostname} meanwhile`);
     },
   };
 }

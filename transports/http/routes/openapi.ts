@@ -22,11 +22,13 @@ const json = (s: object, description: string) => ({
   content: { "application/json": { schema: s } },
 });
 const errors = {
-  "400": json(ERROR, "invalid request or command"),
+  "400": json(ERROR, "invalid request or command, or not valid HTTP/1.1"),
   "401": json(ERROR, "missing or unknown bearer token"),
   "403": json(ERROR, "not permitted, or a cross-origin request"),
+  "408": json(ERROR, "the request did not arrive in time"),
   "415": json(ERROR, "the body is not application/json"),
   "429": json(ERROR, "rate limited"),
+  "431": json(ERROR, "the request line and headers exceed 16 KiB"),
 };
 const ANY = { type: "object", additionalProperties: true };
 const prefer = {

@@ -238,10 +238,11 @@ export function durabilityArgs(
   ];
 }
 
-function startFailure(message: string): CommodoreError {
-  return new CommodoreError("E_REDIS_START", message, {
-    hint: "set REDIS_URL to use an existing Redis",
-  });
+function startFailure(
+  message: string,
+  hint = "set REDIS_URL to use an existing Redis",
+): CommodoreError {
+  return new CommodoreError("E_REDIS_START", message, { hint });
 }
 
 /** Resolves once `child` has exited (at once when it already has). */
@@ -293,6 +294,7 @@ export async function migrateRdbToAof(
   const fail = (what: string) =>
     startFailure(
       `converting ${join(dataDir, RDB_FILE)} to an append-only file failed: ${what}${stderr.trim() === "" ? "" : `: ${stderr.trim()}`}`,
+      `${RDB_FILE} is left as it was: move it aside to start with an empty Redis (see docs/operations.md), or set REDIS_URL to use an existing Redis`,
     );
   const client = new Redis({
     path: socket,

@@ -25,6 +25,7 @@ const CONFLICT = 409;
 const TOO_LARGE = 413;
 const UNSUPPORTED = 415;
 const MISDIRECTED = 421;
+const UNPROCESSABLE = 422;
 const TOO_MANY = 429;
 const HEADERS_TOO_LARGE = 431;
 const INTERNAL = 500;
@@ -70,6 +71,8 @@ export const ERROR_CODES = {
   E_NODE_NOT_REGISTERED: e(NOT_FOUND, "the host has no live registration"),
   E_NODE_FINGERPRINT: e(CONFLICT, "the host presents another key than the fingerprint given"),
   E_NODE_STATE: e(CONFLICT, "the host's key is not in the state this action needs"),
+  E_NODE_REVOKED: e(CONFLICT, "the key was revoked or rejected; a revoked key stays revoked"),
+  E_NO_MATCH: e(UNPROCESSABLE, "no accepted host matches the filter; nothing was sent"),
   E_FLEET_FILE_REFUSED: e(FORBIDDEN, "a log file is a symlink or not a regular file"),
   // Provisioning
   E_PROVISION_UNAVAILABLE: e(UNAVAILABLE, "provisioning is not configured"),

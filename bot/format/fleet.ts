@@ -4,12 +4,16 @@
  */
 import type { FleetResult, FleetSummary, HostResult } from "../../executors/fleet/index.ts";
 
-/** True when every expected host completed with exit 0. */
+/**
+ * True when every host in the answer completed with exit 0: a partial answer (`absent`,
+ * `no ack`, `no result`, `failed`, `cancelled`, hosts never started) never is.
+ */
 export function fleetOk(summary: FleetSummary): boolean {
   return (
     summary.failed === 0 &&
     summary.noAck === 0 &&
     summary.noResult === 0 &&
+    (summary.absent ?? 0) === 0 &&
     (summary.skipped ?? 0) === 0 &&
     (summary.cancelled ?? 0) === 0
   );
@@ -21,7 +25,7 @@ export function problemCounts(summary: FleetSummary): string[] {
     [summary.failed, "failed"],
     [summary.noAck, "no ack"],
     [summary.noResult, "no result"],
-    [summary.unexpected, "unexpected"],
+    [summary.absent ?? 0, "absent"],
     [summary.cancelled ?? 0, "cancelled"],
   ];
   return counts.filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`);
@@ -30,14 +34,18 @@ export function problemCounts(summary: FleetSummary): string[] {
 /** `3/3 hosts ok in 12 ms`, followed by the counts that are not zero. */
 export function summaryLine(result: FleetResult): string {
   const s = result.summary;
-  const total = Math.max(s.expected, s.ok + s.failed + s.noResult + s.noAck + (s.cancelled ?? 0));
+  const total = Math.max(
+    s.expected,
+    s.ok + s.failed + s.noResult + s.noAck + (s.absent ?? 0) + (s.cancelled ?? 0),
+  );
   const parts = [`${s.ok}/${total} hosts ok in ${Math.round(s.durationMs)} ms`];
   parts.push(...problemCounts(s));
   if ((s.skipped ?? 0) > 0)
     parts.push(
       `${s.skipped} not started${result.stoppedReason ? ` (${result.stoppedReason})` : ""}`,
     );
-  if (total === 0 && s.unexpected === 0) return "no hosts matched";
+  if (s.unexpected > 0) parts.push(`${s.unexpected} not predicted by their last known facts`);
+  if (total === 0) return "no hosts matched";
   return parts.join(", ");
 }
 

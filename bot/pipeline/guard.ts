@@ -23,6 +23,8 @@ const REFUSAL_CODES = new Set([
   "E_NODE_FINGERPRINT",
   "E_NODE_STATE",
   "E_FILTER_TOO_COSTLY",
+  "E_NODE_REVOKED",
+  "E_NO_MATCH",
 ]);
 const MS_PER_SECOND = 1_000;
 

@@ -27,7 +27,7 @@ const WHERE = "where";
 /** Host statuses each subset takes (`all`: every host the job had). */
 const STATUSES: Readonly<Record<RerunSubset, readonly HostStatus[] | undefined>> = {
   failed: ["failed"],
-  silent: ["no_ack", "no_result"],
+  silent: ["no_ack", "no_result", "absent"],
   all: undefined,
 };
 
@@ -35,7 +35,7 @@ const STATUSES: Readonly<Record<RerunSubset, readonly HostStatus[] | undefined>>
 export function rerunHosts(hosts: readonly HostResult[], subset: RerunSubset): string[] {
   const wanted = STATUSES[subset];
   return hosts
-    .filter((h) => h.status !== "unexpected" && (wanted === undefined || wanted.includes(h.status)))
+    .filter((h) => wanted === undefined || wanted.includes(h.status))
     .map((h) => h.hostname)
     .sort();
 }

@@ -1,10 +1,10 @@
 /**
- * `commodore fleet <provider> [args…]`: signs a request, waits for the registry's expected
- * hosts, and prints the original protocol's progress lines: one `host: short` line per host as
+ * `commodore fleet <provider> [args…]`: signs a request, waits for the accepted hosts the filter
+ * matches (refusing at once, exit 2, when it matches none), and prints the original protocol's progress lines: one `host: short` line per host as
  * it finishes (a live status line on a terminal's stderr, see cli/live-progress.ts), then the
  * summary. Exit 0 only when every expected host answered ok.
  */
-import type { FleetRequest, FleetResult } from "../../executors/fleet/index.ts";
+import { NoMatchError, type FleetRequest, type FleetResult } from "../../executors/fleet/index.ts";
 import { parseAmount } from "../../bot/commands/options.ts";
 import { fleetOk, problemCounts } from "../../bot/format/fleet.ts";
 import { groupHeadline, outputGroups } from "../../bot/format/outliers.ts";
@@ -138,15 +138,24 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return EXIT_UNAVAILABLE;
     }
     const live = values.json ? undefined : liveProgress(io, ackTimeoutMs, { hostLines: !grouped });
-    const result = await executor.execute(
-      { provider, args, ...target, ...(execTimeoutMs ? { execTimeoutMs } : {}) },
-      {
-        jobId: "cli",
-        principalId: io.env["USER"] ?? "cli",
-        signal: io.signal,
-        progress: live?.onProgress ?? (() => undefined),
-      },
-    );
+    let result: FleetResult;
+    try {
+      result = await executor.execute(
+        { provider, args, ...target, ...(execTimeoutMs ? { execTimeoutMs } : {}) },
+        {
+          jobId: "cli",
+          principalId: io.env["USER"] ?? "cli",
+          signal: io.signal,
+          progress: live?.onProgress ?? (() => undefined),
+        },
+      );
+    } catch (err) {
+      live?.end();
+      // Refused before anything was published: said at once, with the documented exit code.
+      if (!(err instanceof NoMatchError)) throw err;
+      io.stderr(`commodore: ${err.describe()} [${err.code}]\n`);
+      return EXIT_NO_HOSTS;
+    }
     live?.end();
     if (values.json)
       io.stdout(`${JSON.stringify({ ...result, groups: outputGroups(result) }, null, 2)}\n`);
@@ -159,9 +168,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       if (result.stoppedReason) io.stdout(`rollout ${result.stoppedReason}\n`);
       io.stdout(`${summaryLine(result)}\n`);
     }
-    const s = result.summary;
-    if (s.expected === 0 && result.hosts.length === 0) return EXIT_NO_HOSTS;
-    return fleetOk(s) ? 0 : EXIT_HOSTS_FAILED;
+    return fleetOk(result.summary) ? 0 : EXIT_HOSTS_FAILED;
   } finally {
     await controller.close();
   }

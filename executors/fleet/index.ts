@@ -12,6 +12,7 @@ export {
 export { type BulkAcceptance, type FleetEnrollment } from "./controller/enrollment-actions.ts";
 export { ENROLLMENT_MODES, type EnrollmentMode } from "./types.ts";
 export { limitHosts } from "./controller/rollout.ts";
+export { NoMatchError, filterText } from "./controller/no-match.ts";
 export {
   loadRequestIdentities,
   sshControllerSecurity,

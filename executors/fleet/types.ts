@@ -17,12 +17,15 @@ export type HostStatus =
   | "ok"
   /** The host completed with a non-zero exit (including refusals and provider errors). */
   | "failed"
-  /** The registry said the host should answer, but no ack came within the ack timeout. */
+  /** The host was live and expected to answer, but no ack came within the ack timeout. */
   | "no_ack"
   /** The host acknowledged but no result came within the execution timeout. */
   | "no_result"
-  /** A host the registry did not list for this filter answered with a valid signature. */
-  | "unexpected"
+  /**
+   * An accepted host that matches the filter (by its last verified facts) but has no fresh
+   * registration, and stayed silent: no heartbeat since its last one, or never seen.
+   */
+  | "absent"
   /** The job was cancelled before the host finished (agents were told to stop the provider). */
   | "cancelled";
 
@@ -49,7 +52,7 @@ export interface HostResult {
 
 /** Counts over all hosts of one request. */
 export interface FleetSummary {
-  /** Hosts the registry expected to answer. */
+  /** Hosts in the answer: accepted hosts the filter matches, plus any that answered unpredicted. */
   readonly expected: number;
   readonly acked: number;
   /** Hosts that answered `noop` (filter did not match them). */
@@ -58,7 +61,13 @@ export interface FleetSummary {
   readonly failed: number;
   readonly noAck: number;
   readonly noResult: number;
+  /**
+   * Accepted hosts that answered (`start`/`complete`) although their last known facts did not
+   * predict a match; they are part of the answer with their own status, counted here too.
+   */
   readonly unexpected: number;
+  /** Accepted hosts without a fresh registration that stayed silent (absent when none did). */
+  readonly absent?: number;
   /** Milliseconds from publish to the moment the request was closed. */
   readonly durationMs: number;
   /** Hosts a batched rollout never started (it stopped after too many failures or was cancelled). */
@@ -190,14 +199,20 @@ export interface NodeInfo {
   readonly via?: EnrollmentVia;
   /** A different key was accepted for this hostname before (pending only). */
   readonly keyChanged?: boolean;
-  /** Why a node is pending or rejected. */
+  /** Why a node is pending or rejected, or since when an accepted one is absent. */
   readonly detail?: string;
+  /**
+   * An accepted host with no fresh registration: listed from its last verified one (its facts
+   * and `lastSeen` are from then; never seen: no facts and `lastSeen` empty).
+   */
+  readonly absent?: boolean;
 }
 
-/** One enrollment change made by `nodes accept|reject|revoke`. */
+/** One enrollment change made by `nodes accept|reject|revoke|retire`. */
 export interface EnrollmentChange {
   readonly hostname: string;
   readonly fingerprint: string;
   readonly from: NodeState;
-  readonly to: NodeState;
+  /** `retired`: the host was decommissioned (no longer accepted nor expected). */
+  readonly to: NodeState | "retired";
 }

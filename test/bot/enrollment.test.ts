@@ -61,8 +61,10 @@ describe("enrollment through the bot (real agents, real Redis)", () => {
       pending.result.nodes.map((n) => [n.hostname, n.state, n.fingerprint]),
       ["evil01", "www01"].map((h) => [h, "pending", fleet.agents.get(h)?.key.fingerprint]),
     );
-    const ping = result(await bot.run(who("anyone"), "fleet ping where role=web"));
-    assert.ok(ping.result.kind === "fleet" && ping.result.fleet.summary.expected === 0);
+    // Pending hosts are no match: refused before anything is sent, never "0/0 ok".
+    const ping = error(await bot.run(who("anyone"), "fleet ping where role=web"));
+    assert.equal(ping.code, "E_NO_MATCH");
+    assert.match(ping.message, /no accepted host matches role=web/);
   });
 
   test("accepting a key is a change: default roles cannot, a granted role can, and it is audited", async () => {

@@ -99,37 +99,58 @@ describe("the controller rejects replies it must not believe (real Redis)", () =
         public_key: imposter.publicLine,
       }),
     );
+    await wire.client.zadd(names.nodeIndex, Date.now(), "www02");
+    // The imposter displaces nothing: www02 stays accepted, listed from its last verified
+    // registration, and the imposter's key waits as pending with the reason, counted.
     const after = await c.nodes();
     assert.deepEqual(
-      after.map((n) => n.hostname),
-      ["db01", "www01"],
+      after.map((n) => [n.hostname, n.absent === true]),
+      [
+        ["db01", false],
+        ["www01", false],
+        ["www02", true],
+      ],
     );
+    assert.equal(after[2]?.facts["role"], "ww");
     const waiting = await c.enrollment.unaccepted();
     assert.deepEqual(
       waiting.map((n) => [n.hostname, n.state, n.keyChanged, n.fingerprint]),
       [["www02", "pending", true, imposter.fingerprint]],
     );
+    assert.match(waiting[0]?.detail ?? "", /not the key accepted/);
+    assert.equal(rejected(c.metrics, "controller", "key_mismatch"), 1);
+    await c.nodes();
+    assert.equal(rejected(c.metrics, "controller", "key_mismatch"), 1, "counted once");
   });
 
-  test("a pinned host missing from the registry is reported as unexpected", async () => {
+  test("a pinned host missing from the registry is still expected and answers", async () => {
     await wire.client.del(names.node("db01"));
     const c = fleet.controller({ ackTimeoutMs: 500 });
     const result = await c.execute({ provider: "ping", args: [], where: {} }, context());
-    // www02's registration was replaced by the imposter above, so it is unlisted too.
-    const unexpected = result.hosts.filter((h) => h.status === "unexpected").map((h) => h.hostname);
-    assert.deepEqual(unexpected, ["db01", "www02"]);
-    assert.equal(result.hosts.find((h) => h.hostname === "www01")?.status, "ok");
-    assert.equal(result.summary.unexpected, 2);
-    assert.ok(rejected(c.metrics, "controller", "unexpected_host") >= 1);
+    // db01's registration is gone and www02's was replaced by the imposter above: both are
+    // awaited from their last verified facts, and answer.
+    assert.deepEqual(
+      result.hosts.map((h) => [h.hostname, h.status]),
+      [
+        ["db01", "ok"],
+        ["www01", "ok"],
+        ["www02", "ok"],
+      ],
+    );
+    assert.equal(result.summary.expected, 3);
+    assert.equal(result.summary.unexpected, 0);
   });
 
   test("with a known hosts file only the listed keys count", async () => {
     const file = join(tempDir(), "known_hosts");
     writeFileSync(file, `www01 ${fleet.agents.get("www01")?.key.publicLine ?? ""}\n`);
     const c = fleet.controller({ knownHostsPath: file, ackTimeoutMs: 500 });
+    // www01 by the file; the hosts stored records accepted earlier stay accepted (and expected).
+    const nodes = await c.nodes();
     assert.deepEqual(
-      (await c.nodes()).map((n) => n.hostname),
-      ["www01"],
+      nodes.map((n) => n.hostname),
+      ["db01", "www01", "www02"],
     );
+    assert.equal(nodes.find((n) => n.hostname === "www01")?.absent, undefined);
   });
 });

@@ -279,11 +279,15 @@ describe("enrollment: only keys the controller accepted count (real Redis, real 
         names.node("www01"),
         signedWith(key?.privatePath ?? "", REGISTRATION_NAMESPACE, { ...reg, sent_at: sentAt }),
       );
-      assert.ok(!(await c.nodes()).some((n) => n.hostname === "www01"));
+      await wire.client.zadd(names.nodeIndex, sentAt, "www01");
+      // Not live; still accepted, so listed as absent from its last verified registration.
+      const www01 = (await c.nodes()).find((n) => n.hostname === "www01");
+      assert.equal(www01?.absent, true);
     }
     assert.ok(rejected(c.metrics, "controller", "stale_registration") >= 2);
     await wire.client.set(names.node("www01"), original);
-    assert.ok((await c.nodes()).some((n) => n.hostname === "www01"));
+    await wire.client.zadd(names.nodeIndex, Date.now(), "www01");
+    assert.equal((await c.nodes()).find((n) => n.hostname === "www01")?.absent, undefined);
   });
 
   test("host certificates from a @cert-authority enroll by policy; wrong principal, expired, user or untrusted certificates do not", async () => {
@@ -351,7 +355,8 @@ describe("enrollment: only keys the controller accepted count (real Redis, real 
     assert.equal((await c.nodes()).find((n) => n.hostname === "tofu01")?.via, "tofu");
     await fleet.agents.get("tofu01")?.agent.stop();
     await fleet.addAgent({ hostname: "tofu01" });
-    assert.ok(!(await c.nodes()).some((n) => n.hostname === "tofu01"));
+    // The accepted tofu01 keeps its place (absent: its key is no longer registered).
+    assert.equal((await c.nodes()).find((n) => n.hostname === "tofu01")?.absent, true);
     assert.equal(
       (await c.enrollment.unaccepted()).find((n) => n.hostname === "tofu01")?.keyChanged,
       true,

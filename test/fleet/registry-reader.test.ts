@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { register } from "../../executors/fleet/agent/registration.ts";
 import { Enrollment } from "../../executors/fleet/controller/enrollment.ts";
+import { LastKnown } from "../../executors/fleet/controller/last-known.ts";
 import { RegistryReader } from "../../executors/fleet/controller/registry-reader.ts";
 import { sshControllerSecurity } from "../../executors/fleet/controller/security.ts";
 import { sshsigSigner, type PayloadVerifier } from "../../executors/fleet/protocol/auth.ts";
@@ -72,6 +73,7 @@ function reader(prefix: string) {
     rejections,
     { clockSkewMs: SKEW_MS, maxRegistrationTtlMs: TTL_MS },
     silentLogger,
+    new LastKnown(redis, names, security.registrationVerifier, rejections),
   );
   const beat = (hostname: string, now: number, role = "web") => {
     const key = hostKeys[hostname];
@@ -124,7 +126,7 @@ describe("registry reader", () => {
     assert.equal(alpha?.lastSeen, new Date(now + HEARTBEAT_MS).toISOString());
   });
 
-  test("a registration altered in Redis is verified anew and refused, not believed from the cache", async () => {
+  test("a registration altered in Redis is verified anew and refused; the host stays listed from what it signed", async () => {
     const { names, metrics, registry, beat } = reader("rr-tamper");
     const now = Date.now();
     await beat("alpha", now);
@@ -133,40 +135,62 @@ describe("registry reader", () => {
     const raw = (await redis.get(names.node("beta"))) ?? "";
     assert.ok(raw.includes("web"));
     await redis.set(names.node("beta"), raw.replace("web", "ops"), "PX", TTL_MS);
+    await redis.zadd(names.nodeIndex, now + 1, "beta");
     const nodes = await registry.read(now + 1);
     assert.deepEqual(
-      nodes.map((n) => n.hostname),
-      ["alpha"],
+      nodes.map((n) => [n.hostname, n.absent === true, n.facts["role"]]),
+      [
+        ["alpha", false, "web"],
+        ["beta", true, "web"],
+      ],
     );
     assert.equal(rejected(metrics, "controller", "bad_signature"), 1);
-    // Restoring the original text makes it believed again (verified again, not remembered bad).
+    await registry.read(now + 2);
+    assert.equal(rejected(metrics, "controller", "bad_signature"), 1, "refused once, not per read");
+    // Restoring the original text (a new heartbeat) makes it believed again.
     await redis.set(names.node("beta"), raw, "PX", TTL_MS);
+    await redis.zadd(names.nodeIndex, now + 3, "beta");
     assert.deepEqual(
-      (await registry.read(now + 2)).map((n) => n.hostname),
-      ["alpha", "beta"],
+      (await registry.read(now + 3)).map((n) => [n.hostname, n.absent === true]),
+      [
+        ["alpha", false],
+        ["beta", false],
+      ],
     );
   });
 
-  test("a registration past its lifetime is refused even when its text is cached", async () => {
-    const { metrics, registry, beat } = reader("rr-stale");
+  test("a registration past its lifetime is refused even when its text is cached; the host is absent", async () => {
+    const { names, metrics, registry, beat } = reader("rr-stale");
     const now = Date.now();
     await beat("alpha", now);
     assert.equal((await registry.read(now)).length, 1);
     const later = now + TTL_MS + SKEW_MS + 1;
-    assert.deepEqual(await registry.read(later), []);
+    const nodes = await registry.read(later);
+    assert.deepEqual(
+      nodes.map((n) => [n.hostname, n.state, n.absent, n.detail]),
+      [["alpha", "accepted", true, `no heartbeat since ${new Date(now).toISOString()}`]],
+    );
     assert.equal(rejected(metrics, "controller", "stale_registration"), 1);
+    await registry.read(later + 1);
+    assert.equal(rejected(metrics, "controller", "stale_registration"), 1);
+    // An expired entry leaves the index (its agent adds it back with its next heartbeat).
+    assert.deepEqual(await redis.zrange(names.nodeIndex, 0, -1), []);
   });
 
-  test("hosts whose registration is gone leave the index", async () => {
+  test("hosts whose registration is gone leave the index and stay listed as absent", async () => {
     const { names, registry, beat } = reader("rr-gone");
     const now = Date.now();
     await beat("alpha", now);
     await beat("beta", now);
     await registry.read(now);
     await redis.del(names.node("alpha"));
+    await redis.zadd(names.nodeIndex, now + 1, "alpha");
     assert.deepEqual(
-      (await registry.read(now + 1)).map((n) => n.hostname),
-      ["beta"],
+      (await registry.read(now + 1)).map((n) => [n.hostname, n.absent === true]),
+      [
+        ["alpha", true],
+        ["beta", false],
+      ],
     );
     assert.deepEqual(await redis.zrange(names.nodeIndex, 0, -1), ["beta"]);
   });

@@ -23,7 +23,7 @@ export function fleetResult(
   extra: { noop?: number; durationMs?: number } = {},
 ): FleetResult {
   const count = (s: HostResult["status"]) => hosts.filter((h) => h.status === s).length;
-  const expected = hosts.length - count("unexpected");
+  const expected = hosts.length;
   return {
     requestId: "5b4197bd-a537-4cc7-972f-d08ea5760feb",
     provider,
@@ -32,13 +32,14 @@ export function fleetResult(
     hosts,
     summary: {
       expected,
-      acked: expected - count("no_ack"),
+      acked: expected - count("no_ack") - count("absent"),
       noop: extra.noop ?? 0,
       ok: count("ok"),
       failed: count("failed"),
       noAck: count("no_ack"),
       noResult: count("no_result"),
-      unexpected: count("unexpected"),
+      unexpected: 0,
+      ...(count("absent") > 0 ? { absent: count("absent") } : {}),
       ...(count("cancelled") > 0 ? { cancelled: count("cancelled") } : {}),
       durationMs: extra.durationMs ?? 1234,
     },

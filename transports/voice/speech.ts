@@ -63,7 +63,7 @@ function highestLoad(result: FleetResult, ok: readonly HostResult[]): string | u
 /** Speech and card for a fleet result. */
 export function fleetSpeech(result: FleetResult): Spoken {
   const by = (...s: HostResult["status"][]) => result.hosts.filter((h) => s.includes(h.status));
-  const [ok, failed, silent] = [by("ok"), by("failed"), by("no_ack", "no_result")];
+  const [ok, failed, silent] = [by("ok"), by("failed"), by("no_ack", "no_result", "absent")];
   const total = result.summary.expected;
   const clauses: string[] = [];
   if (total === 0 && result.hosts.length === 0) {

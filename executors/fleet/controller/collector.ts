@@ -1,8 +1,11 @@
 /**
- * Aggregates the replies to one request. Knows which hosts should answer (from the registry),
- * resolves the moment every host it is waiting for is final, and turns silence into
- * `no_ack` (no `start` within the ack timeout) or `no_result` (acked, no `complete` within the
- * execution timeout). Hosts that answer without being expected are reported as `unexpected`.
+ * Aggregates the replies to one request. Knows which accepted hosts should answer (predicted
+ * from controller-held state: see controller/expected.ts), resolves the moment every host it is
+ * waiting for is final, and turns silence into `absent` (an expected host without a fresh
+ * registration), `no_ack` (no `start` within the ack timeout) or `no_result` (acked, no
+ * `complete` within the execution timeout). A verified `start` or `complete` from an accepted
+ * host that was not predicted is part of the answer with its own status, never dropped (the
+ * prediction is only a cache for early completion; agents evaluate the filter themselves).
  * A cancelled request gives every unfinished host a grace period to report its provider
  * stopped; hosts end `cancelled` then, or at the end of the grace period.
  */
@@ -12,7 +15,13 @@ import type { FleetProgress, FleetSummary, HostResult } from "../types.ts";
 
 /** Settings for one collection. */
 export interface CollectorOptions {
+  /** Hosts awaited: the request completes early once every one of them is final. */
   readonly expected: readonly string[];
+  /**
+   * Expected hosts without a fresh registration, with why (`no heartbeat since …`): silent,
+   * they end `absent` instead of `no_ack`.
+   */
+  readonly absent?: ReadonlyMap<string, string>;
   readonly ackTimeoutMs: number;
   /** Time allowed after a host's ack for its `complete`. */
   readonly execTimeoutMs: number;
@@ -30,8 +39,11 @@ interface HostState {
   timer?: NodeJS.Timeout;
 }
 
-/** How {@link Collector.accept} took a reply. */
-export type AcceptOutcome = "accepted" | "unexpected" | Rejection;
+/**
+ * How {@link Collector.accept} took a reply: `unpredicted` is a reply from a host that was not
+ * expected, now part of the answer (a `noop` from one is simply `accepted`).
+ */
+export type AcceptOutcome = "accepted" | "unpredicted" | Rejection;
 
 /** The state of one open request. */
 export class Collector {
@@ -43,6 +55,8 @@ export class Collector {
   private emitted = 0;
   /** Hosts with an ack so far (kept as a count: recounting per ack is quadratic). */
   private acked = 0;
+  /** Hosts that answered `start` or `complete` without being expected. */
+  private unpredicted = 0;
   private finishedAt: number | undefined;
   /** Who cancelled the request, once someone did. */
   private cancelledBy: string | undefined;
@@ -66,10 +80,17 @@ export class Collector {
     let state = this.hosts.get(reply.hostname);
     let outcome: AcceptOutcome = "accepted";
     if (!state) {
+      // A host the prediction left out that says the filter does not match it: nothing to wait for.
+      if (reply.status === "noop") {
+        this.hosts.set(reply.hostname, { hostname: reply.hostname, expected: false, noop: true });
+        this.opts.progress({ kind: "noop", hostname: reply.hostname });
+        return "accepted";
+      }
       state = { hostname: reply.hostname, expected: false };
       this.hosts.set(reply.hostname, state);
       this.pending++;
-      outcome = "unexpected";
+      this.unpredicted++;
+      outcome = "unpredicted";
     }
     if (state.result || state.noop) {
       return {
@@ -93,13 +114,7 @@ export class Collector {
       this.replies.push(reply);
       const out = reply.output ?? { exit: 1, short: "complete without output" };
       const stopped = this.cancelledBy !== undefined && out["cancelled"] === true;
-      const status = !state.expected
-        ? "unexpected"
-        : stopped
-          ? "cancelled"
-          : out.exit === 0
-            ? "ok"
-            : "failed";
+      const status = stopped ? "cancelled" : out.exit === 0 ? "ok" : "failed";
       this.finish(state, {
         hostname: state.hostname,
         status,
@@ -167,17 +182,20 @@ export class Collector {
       .sort((a, b) => a.hostname.localeCompare(b.hostname));
     const count = (st: HostResult["status"]) => hosts.filter((h) => h.status === st).length;
     const states = [...this.hosts.values()];
+    const noop = states.filter((s) => s.noop).length;
+    const predictedNoop = states.filter((s) => s.noop && s.expected).length;
     return {
       hosts,
       summary: {
-        expected: this.opts.expected.length,
+        expected: this.opts.expected.length - predictedNoop + this.unpredicted,
         acked: states.filter((s) => s.ackAt !== undefined).length,
-        noop: states.filter((s) => s.noop).length,
+        noop,
         ok: count("ok"),
         failed: count("failed"),
         noAck: count("no_ack"),
         noResult: count("no_result"),
-        unexpected: count("unexpected"),
+        unexpected: this.unpredicted,
+        ...(count("absent") > 0 ? { absent: count("absent") } : {}),
         ...(count("cancelled") > 0 ? { cancelled: count("cancelled") } : {}),
         durationMs: Math.round((this.finishedAt ?? this.opts.clock()) - this.startedAt),
       },
@@ -206,12 +224,15 @@ export class Collector {
     const durationMs = this.opts.clock() - this.startedAt;
     const base = { hostname: state.hostname, durationMs };
     if (state.ackAt === undefined) {
+      const absent = silentWhy === "" ? this.opts.absent?.get(state.hostname) : undefined;
+      if (absent !== undefined)
+        return this.finish(state, { ...base, status: "absent", short: absent });
       const short = silentWhy || `no acknowledgement within ${this.opts.ackTimeoutMs} ms`;
-      this.finish(state, { ...base, status: state.expected ? "no_ack" : "unexpected", short });
+      this.finish(state, { ...base, status: "no_ack", short });
     } else {
       this.finish(state, {
         ...base,
-        status: state.expected ? "no_result" : "unexpected",
+        status: "no_result",
         short: ackedWhy,
         ackMs: state.ackAt,
       });
@@ -223,7 +244,7 @@ export class Collector {
     const durationMs = this.opts.clock() - this.startedAt;
     this.finish(state, {
       hostname: state.hostname,
-      status: state.expected ? "cancelled" : "unexpected",
+      status: "cancelled",
       short,
       durationMs,
       ...(state.ackAt === undefined ? {} : { ackMs: state.ackAt }),

@@ -14,7 +14,6 @@ import type { RedisClient } from "../../../lib/redis/client.ts";
 import { connectUrl } from "../../../lib/redis/url.ts";
 import { cancellationOf, type ExecutionContext, type Executor } from "../../executor.ts";
 import { CANCEL_SETTLE_MS } from "../agent/runner.ts";
-import { selectNodes } from "../agent/matcher.ts";
 import { controllerOptionsSchema, type ControllerConfigInput } from "../options.ts";
 import { loadAllowedSigners } from "../protocol/allowed-signers.ts";
 import { fleetNames } from "../protocol/channels.ts";
@@ -37,9 +36,12 @@ import type {
   TargetRefinement,
 } from "../types.ts";
 import { Collector } from "./collector.ts";
+import { expectedPlan, type ExpectedPlan } from "./expected.ts";
 import { Enrollment } from "./enrollment.ts";
 import { enrollmentActions, type FleetEnrollment } from "./enrollment-actions.ts";
 import { loadKnownHosts } from "./known-hosts.ts";
+import { LastKnown } from "./last-known.ts";
+import { NoMatchError } from "./no-match.ts";
 import { RegistryReader } from "./registry-reader.ts";
 import { ReplyIntake } from "./reply-intake.ts";
 import { SHUTDOWN_REASON, withRollout } from "./rollout.ts";
@@ -157,6 +159,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     rejections,
     { clockSkewMs: config.clockSkewMs, maxRegistrationTtlMs: config.maxRegistrationTtlMs },
     log,
+    new LastKnown(redis, names, security.registrationVerifier, rejections),
   );
   const replyVerifier = security.replyVerifier(
     (host) => registry.acceptedKey(host),
@@ -179,6 +182,10 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
   const cancelsSent = metrics.counter(
     "commodore_fleet_cancels_total",
     "Signed cancels published for requests in flight",
+  );
+  const unpredicted = metrics.counter(
+    "commodore_fleet_unpredicted_total",
+    "Accepted hosts that answered a request their last known facts did not predict (part of the answer)",
   );
   const skipped = metrics.counter(
     "commodore_fleet_starts_skipped_total",
@@ -219,15 +226,8 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       refuse: (rejection) => rejections.record(rejection, fields),
       accept: (verified) => {
         const outcome = entry.collector.accept(verified, receivedAt);
-        if (outcome === "unexpected") {
-          rejections.record(
-            {
-              reason: "unexpected_host",
-              detail: `${verified.hostname} answered but the registry did not list it for this filter`,
-            },
-            { requestId: entry.id },
-          );
-        } else if (outcome !== "accepted") rejections.record(outcome, fields);
+        if (outcome === "unpredicted") unpredicted.inc();
+        else if (outcome !== "accepted") rejections.record(outcome, fields);
       },
     });
   };
@@ -237,12 +237,15 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     for (const { collector } of open.values()) collector.abort(CONNECTION_LOST_REASON);
   });
 
-  /** One request's expected hosts; every node is matched under one budget (matcher.ts). */
-  const expected = async (where: FactFilter, refine?: TargetRefinement): Promise<string[]> =>
-    selectNodes(matchFor(where, refine), await accepted()).map((n) => n.hostname);
-
   const accepted = async (): Promise<NodeInfo[]> =>
     (await registry.read(now())).filter((n) => n.state === "accepted");
+
+  /** Who one request waits for, from the accepted hosts (expected.ts). */
+  const plan = async (where: FactFilter, refine?: TargetRefinement): Promise<ExpectedPlan> =>
+    expectedPlan(matchFor(where, refine), await accepted(), (h) => registry.factsUnknown(h));
+
+  const expected = async (where: FactFilter, refine?: TargetRefinement): Promise<string[]> =>
+    (await plan(where, refine)).hosts;
 
   return withRollout({
     name: "fleet",
@@ -253,7 +256,11 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       request: FleetRequest,
       ctx: ExecutionContext<FleetProgress>,
     ): Promise<FleetResult> {
-      const hosts = await expected(request.where, request);
+      const target = await plan(request.where, request);
+      // Nothing is sent for a filter no accepted host matches: "0/0 ok" would read as success.
+      if (target.hosts.length === 0)
+        throw new NoMatchError(request.where, request, target.accepted, target.factNames);
+      const hosts = target.hosts;
       const id = randomUUID();
       const channel = names.reply(id);
       // Sent to agents only when the controller has an opinion; otherwise the provider's default applies.
@@ -268,6 +275,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
       };
       const collector = new Collector({
         expected: hosts,
+        absent: target.absent,
         ackTimeoutMs: request.ackTimeoutMs ?? config.ackTimeoutMs,
         execTimeoutMs: execTimeoutMs + EXEC_GRACE_MS,
         progress,

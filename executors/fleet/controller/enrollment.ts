@@ -265,6 +265,11 @@ export class Enrollment {
     return this.deps.knownHosts?.revoked(key) === true ? undefined : key;
   }
 
+  /** Hostnames a stored record accepts a key for (a rejected or `@revoked` one included). */
+  acceptedHostnames(): IterableIterator<string> {
+    return this.accepted.keys();
+  }
+
   /** The stored acceptance of `hostname`, if any. */
   acceptedRecord(hostname: string): EnrollmentRecord | undefined {
     return this.accepted.get(hostname);

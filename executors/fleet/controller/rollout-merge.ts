@@ -28,12 +28,14 @@ export function mergeResults(
     a.hostname.localeCompare(b.hostname),
   );
   const cancelled = hosts.filter((h) => h.status === "cancelled").length;
+  const absent = hosts.filter((h) => h.status === "absent").length;
   const summary: FleetSummary = {
     ...counts,
     expected: totals.expected,
     durationMs: totals.durationMs,
     ...(totals.skipped.length > 0 ? { skipped: totals.skipped.length } : {}),
     ...(cancelled > 0 ? { cancelled } : {}),
+    ...(absent > 0 ? { absent } : {}),
   };
   return {
     requestId: results.map((r) => r.requestId).join(","),

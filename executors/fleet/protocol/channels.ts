@@ -29,6 +29,11 @@ export interface FleetNames {
   readonly pins: string;
   /** Hash key fingerprint → controller-signed rejection of that key. */
   readonly rejectedKeys: string;
+  /**
+   * Hash hostname → the last agent-signed registration of an accepted host, written only by
+   * controllers (controller/last-known.ts).
+   */
+  readonly lastKnown: string;
 }
 
 /** Builds the names for `prefix`. */
@@ -40,5 +45,6 @@ export function fleetNames(prefix: string = DEFAULT_PREFIX): FleetNames {
     node: (hostname) => `{${prefix}}:node:${hostname}`,
     pins: `{${prefix}}:pins`,
     rejectedKeys: `{${prefix}}:rejected`,
+    lastKnown: `{${prefix}}:facts`,
   };
 }

@@ -20,8 +20,8 @@ export function statusText(status: HostStatus, exit?: number): string {
       return "no acknowledgement";
     case "no_result":
       return "no result";
-    case "unexpected":
-      return "unexpected reply";
+    case "absent":
+      return "absent";
     case "cancelled":
       return "cancelled";
   }

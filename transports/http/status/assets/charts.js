@@ -16,7 +16,7 @@
   /** Most hostnames a histogram column's tooltip lists. */
   const NAMES_IN_TOOLTIP = 12;
   /** Statuses stacked bottom up in a histogram column; others follow in order of appearance. */
-  const STACK = ["ok", "failed", "unexpected", "no_result", "no_ack", "cancelled"];
+  const STACK = ["ok", "failed", "no_result", "no_ack", "absent", "cancelled"];
   const MS_PER_SECOND = 1000;
   const HIST = { width: 420, height: 220, side: 14, top: 20, bottom: 30, maxLabels: 6 };
   const LINE = {

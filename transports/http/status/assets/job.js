@@ -36,7 +36,7 @@
 
   const RANK = {
     failed: 0,
-    unexpected: 1,
+    absent: 1,
     cancelled: 2,
     no_result: 3,
     no_ack: 4,
@@ -45,7 +45,7 @@
     ok: 7,
     noop: 8,
   };
-  const SILENT = ["no_ack", "no_result"];
+  const SILENT = ["no_ack", "no_result", "absent"];
   const NOT_FAILED = ["ok", "pending", "running", "noop"];
   const hosts = new Map();
   const expectedNames = new Set();

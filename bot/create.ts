@@ -62,6 +62,8 @@ export function createBot(options: CreateBotOptions): BotBundle {
     prefix,
     ttlSeconds: config.bot.jobTtlSeconds,
     sealer,
+    maxJobs: config.bot.jobRetention.maxJobs,
+    maxBytes: config.bot.jobRetention.maxBytes,
   });
   const auditErrors = metrics.counter(
     "commodore_audit_write_errors_total",

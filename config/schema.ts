@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { TransportName } from "../bot/contract.ts";
+import { DEFAULT_MAX_JOB_BYTES_KEPT, DEFAULT_MAX_JOBS_KEPT } from "../bot/jobs/limits.ts";
 import { controllerOptionsSchema, requestSignerSchema } from "../executors/fleet/index.ts";
 import { provisionOptionsSchema } from "../executors/provision/index.ts";
 import { ALLOWED_HOST_ENTRY } from "../transports/http/host-check.ts";
@@ -95,6 +96,14 @@ const botSchema = z
   .object({
     dangerousHostThreshold: positiveInt(1_000_000).default(10),
     jobTtlSeconds: positiveInt(90 * 86_400).default(DEFAULT_JOB_TTL_SECONDS),
+    /** Most jobs and bytes of jobs kept in Redis; the oldest are deleted first (docs/config.md). */
+    jobRetention: z
+      .object({
+        maxJobs: positiveInt(10_000_000).default(DEFAULT_MAX_JOBS_KEPT),
+        maxBytes: positiveInt(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_JOB_BYTES_KEPT),
+      })
+      .strict()
+      .default({}),
     confirm: z
       .object({
         ttlSeconds: positiveInt(86_400).default(DEFAULT_CONFIRM_TTL_SECONDS),

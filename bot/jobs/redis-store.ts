@@ -2,10 +2,18 @@
  * Jobs kept in Redis for a configurable time, so `job <id>`, `jobs` and the HTTP job routes
  * work across a bot restart.
  *
- * Keys: `<prefix>job:{<id>}` (JSON, expires), `<prefix>job:{<id>}:events` (list, expires) and
- * `<prefix>jobs` (sorted set of ids by creation time, pruned as jobs expire). The `{<id>}` hash
+ * Keys: `<prefix>job:{<id>}` (JSON, expires), `<prefix>job:{<id>}:events` (list, expires),
+ * `<prefix>jobs` (sorted set of ids by creation time), `<prefix>jobs:summary` (hash: id → the
+ * sealed {@link JobSummary} lists show, so a list never reads whole records) and
+ * `<prefix>jobs:bytes` (hash: id → bytes the job's record and events take). The `{<id>}` hash
  * tag keeps one job's keys and channel in one Redis Cluster slot, so its MULTI blocks are
- * valid there; the index is written on its own.
+ * valid there; the index keys are written on their own.
+ *
+ * Bounds: a record is at most {@link MAX_JOB_RECORD_BYTES} (outputs cut with a visible
+ * marker, `truncated: true`), an event at most {@link MAX_JOB_EVENT_BYTES}, a job at most
+ * {@link MAX_JOB_EVENTS} events. Retention: jobs expire `ttlSeconds` after they were last
+ * touched, and whenever more than `maxJobs` jobs or more than `maxBytes` bytes are kept, the
+ * oldest jobs are deleted first until both hold.
  *
  * Live updates: each appended event and the final state are also published on the pub/sub
  * channel {@link jobEventsChannel} (same name as the list key; channels and keys do not
@@ -17,15 +25,43 @@
  * ({@link openLiveMessage}), so a Redis writer cannot show a viewer a progress line or an end
  * that the bot never published.
  */
+import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import type { ChainableCommander } from "ioredis";
 import { isCluster, type RedisClient } from "../../lib/redis/client.ts";
 import type { StateSealer } from "../../lib/seal.ts";
 import type { BotEvent } from "../contract.ts";
-import type { JobEvent, JobLiveMessage, JobRecord, JobStore } from "./types.ts";
+import {
+  capJobEvent,
+  capJobRecord,
+  DEFAULT_MAX_JOB_BYTES_KEPT,
+  DEFAULT_MAX_JOBS_KEPT,
+  summarize,
+} from "./limits.ts";
+import type {
+  JobEvent,
+  JobLiveMessage,
+  JobPage,
+  JobRecord,
+  JobStore,
+  JobSummary,
+} from "./types.ts";
+
+export { MAX_JOB_EVENT_BYTES, MAX_JOB_RECORD_BYTES, TRUNCATION_MARKER } from "./limits.ts";
 
 /** Most progress events kept per job. */
 export const MAX_JOB_EVENTS = 10_000;
+export { DEFAULT_MAX_JOBS_KEPT, DEFAULT_MAX_JOB_BYTES_KEPT };
+/** Jobs deleted per round when retention prunes. */
+const PRUNE_BATCH = 100;
+/** Most pruning rounds after one write (the next write continues). */
+const MAX_PRUNE_ROUNDS = 10;
+/** Record kind of a job's list summary in its seal. */
+export const JOB_SUMMARY_KIND = "job-summary";
+/** A page cursor: the creation time (ms) and id of the last job of the previous page. */
+export const JOB_CURSOR_PATTERN = /^\d{1,15}-j[0-9a-f]{12}$/;
+/** Index entries read per round while paging past jobs that share a creation time. */
+const PAGE_SCAN_ROUNDS = 4;
 const MS_PER_SECOND = 1_000;
 const JOB_ID_BYTES = 6;
 /** Record kind of a job in its seal. */
@@ -75,6 +111,10 @@ export interface RedisJobStoreOptions {
   readonly ttlSeconds: number;
   /** Seals records on write and verifies them on read. */
   readonly sealer: StateSealer;
+  /** Most jobs kept (default {@link DEFAULT_MAX_JOBS_KEPT}); the oldest are deleted first. */
+  readonly maxJobs?: number;
+  /** Most bytes of records and events kept (default {@link DEFAULT_MAX_JOB_BYTES_KEPT}). */
+  readonly maxBytes?: number;
 }
 
 /** {@link JobStore} on Redis. */
@@ -83,12 +123,28 @@ export class RedisJobStore implements JobStore {
   private readonly prefix: string;
   private readonly ttl: number;
   private readonly sealer: StateSealer;
+  private readonly maxJobs: number;
+  private readonly maxBytes: number;
 
   constructor(options: RedisJobStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.prefix;
     this.ttl = options.ttlSeconds;
     this.sealer = options.sealer;
+    this.maxJobs = options.maxJobs ?? DEFAULT_MAX_JOBS_KEPT;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_JOB_BYTES_KEPT;
+  }
+
+  private get index(): string {
+    return `${this.prefix}jobs`;
+  }
+
+  private get summaries(): string {
+    return `${this.prefix}jobs:summary`;
+  }
+
+  private get sizes(): string {
+    return `${this.prefix}jobs:bytes`;
   }
 
   private key(id: string): string {
@@ -112,28 +168,43 @@ export class RedisJobStore implements JobStore {
     return isCluster(this.redis) ? tx.spublish(channel, raw) : tx.publish(channel, raw);
   }
 
-  async create(job: JobRecord): Promise<void> {
-    const index = `${this.prefix}jobs`;
-    const now = Date.now();
+  /** Stores the record (capped) and its summary; returns the sealed record's size. */
+  private async write(job: JobRecord): Promise<{ tx: ChainableCommander; bytes: number }> {
     const key = this.key(job.id);
-    await this.redis.set(key, this.sealer.seal(JOB_KIND, key, job), "EX", this.ttl);
-    await this.redis
-      .multi()
-      .zadd(index, now, job.id)
-      .zremrangebyscore(index, "-inf", now - this.ttl * MS_PER_SECOND)
-      .exec();
+    const capped = capJobRecord(job);
+    const raw = this.sealer.seal(JOB_KIND, key, capped);
+    await this.redis.hset(
+      this.summaries,
+      job.id,
+      // Counts from the whole result; the flag from what was kept.
+      this.sealer.seal(JOB_SUMMARY_KIND, key, {
+        ...summarize(job),
+        ...(capped.truncated === true ? { truncated: true } : {}),
+      }),
+    );
+    return { tx: this.redis.multi().set(key, raw, "EX", this.ttl), bytes: Buffer.byteLength(raw) };
+  }
+
+  async create(job: JobRecord): Promise<void> {
+    const { tx, bytes } = await this.write(job);
+    await tx.exec();
+    await this.redis.zadd(this.index, Date.now(), job.id);
+    await this.redis.hset(this.sizes, job.id, bytes);
+    await this.prune();
   }
 
   async addEvent(id: string, event: BotEvent): Promise<void> {
     const key = this.eventsKey(id);
-    const entry: JobEvent = { at: new Date().toISOString(), event };
+    const entry: JobEvent = { at: new Date().toISOString(), event: capJobEvent(event) };
     const live: JobLiveMessage = { type: "event", entry };
+    const raw = this.sealer.seal(JOB_EVENT_KIND, key, entry);
     const tx = this.redis
       .multi()
-      .rpush(key, this.sealer.seal(JOB_EVENT_KIND, key, entry))
+      .rpush(key, raw)
       .ltrim(key, -MAX_JOB_EVENTS, -1)
       .expire(key, this.ttl);
     await this.live(tx, id, live).exec();
+    await this.redis.hincrby(this.sizes, id, Buffer.byteLength(raw));
   }
 
   async finish(
@@ -144,17 +215,64 @@ export class RedisJobStore implements JobStore {
   ): Promise<void> {
     const job = await this.get(id);
     if (!job) return;
+    const before = Buffer.byteLength((await this.redis.get(this.key(id))) ?? "");
     const done: JobRecord = { ...job, ...outcome };
     const live: JobLiveMessage = { type: "finished", state: outcome.state };
-    const key = this.key(id);
-    const tx = this.redis.multi().set(key, this.sealer.seal(JOB_KIND, key, done), "EX", this.ttl);
+    const { tx, bytes } = await this.write(done);
     await this.live(tx, id, live).exec();
+    await this.redis.hincrby(this.sizes, id, bytes - before);
+    await this.prune();
+  }
+
+  /** Deletes jobs `ids` (record, events, summary, size) and drops them from the index. */
+  private async remove(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    // Each job's keys live in its own slot: one DEL per job, in parallel.
+    await Promise.all(ids.map((id) => this.redis.del(this.key(id), this.eventsKey(id))));
+    await this.redis.zrem(this.index, ...ids);
+    await this.redis.hdel(this.summaries, ...ids);
+    await this.redis.hdel(this.sizes, ...ids);
+  }
+
+  /**
+   * Retention, oldest first: drops expired jobs from the index, then deletes the oldest while
+   * more than `maxJobs` jobs or `maxBytes` bytes are kept (at most a few rounds per write).
+   */
+  private async prune(): Promise<void> {
+    const expired = await this.redis.zrangebyscore(
+      this.index,
+      "-inf",
+      Date.now() - this.ttl * MS_PER_SECOND,
+      "LIMIT",
+      0,
+      PRUNE_BATCH,
+    );
+    await this.remove(expired);
+    for (let round = 0; round < MAX_PRUNE_ROUNDS; round++) {
+      const count = await this.redis.zcard(this.index);
+      const bytes = (await this.redis.hvals(this.sizes)).reduce((n, v) => n + Number(v), 0);
+      if (count <= this.maxJobs && bytes <= this.maxBytes) return;
+      const over = Math.max(1, Math.min(PRUNE_BATCH, count - this.maxJobs));
+      const oldest = await this.redis.zrange(this.index, 0, over - 1);
+      if (oldest.length === 0) return;
+      await this.remove(oldest);
+    }
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
     if (!JOB_ID_PATTERN.test(id)) return undefined;
     const raw = await this.redis.get(this.key(id));
-    return raw === null ? undefined : this.open(id, raw);
+    if (raw === null) return undefined;
+    const job = this.open(id, raw);
+    // A record that fails verification is gone for every reader: lists leave it out too.
+    if (job === undefined) await this.forget(id);
+    return job;
+  }
+
+  /** Drops `id` from the index and its summary (its keys stay for whoever looks at them). */
+  private async forget(id: string): Promise<void> {
+    await this.redis.zrem(this.index, id);
+    await this.redis.hdel(this.summaries, id);
   }
 
   async events(id: string): Promise<readonly JobEvent[]> {
@@ -167,17 +285,53 @@ export class RedisJobStore implements JobStore {
     });
   }
 
-  async list(limit: number): Promise<readonly JobRecord[]> {
-    const index = `${this.prefix}jobs`;
-    const ids = await this.redis.zrevrange(index, 0, limit - 1);
-    if (ids.length === 0) return [];
-    // One GET per job: each job's key lives in its own slot, so MGET would be cross-slot.
-    const raws = await Promise.all(ids.map((id) => this.redis.get(this.key(id))));
-    const gone = ids.filter((_, i) => raws[i] === null);
-    if (gone.length > 0) await this.redis.zrem(index, ...gone);
-    return raws.flatMap((r, i) => {
-      const job = r === null ? undefined : this.open(ids[i] ?? "", r);
-      return job === undefined ? [] : [job];
+  async list(limit: number): Promise<readonly JobSummary[]> {
+    return (await this.page(limit)).jobs;
+  }
+
+  async page(limit: number, cursor?: string): Promise<JobPage> {
+    let max = "+inf";
+    let after: { score: number; id: string } | undefined;
+    if (cursor !== undefined && JOB_CURSOR_PATTERN.test(cursor)) {
+      const [score, id] = cursor.split("-");
+      after = { score: Number(score), id: id ?? "" };
+      max = String(after.score);
+    }
+    // Entries at the cursor's own time that sort at or before its id were on earlier pages.
+    const picked: Array<[string, number]> = [];
+    for (let round = 0, offset = 0; round < PAGE_SCAN_ROUNDS && picked.length <= limit; round++) {
+      const flat = await this.redis.zrevrangebyscore(
+        this.index,
+        max,
+        "-inf",
+        "WITHSCORES",
+        "LIMIT",
+        offset,
+        limit + 1,
+      );
+      if (flat.length === 0) break;
+      offset += flat.length / 2;
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const id = flat[i] ?? "";
+        const score = Number(flat[i + 1]);
+        if (after !== undefined && score === after.score && id >= after.id) continue;
+        picked.push([id, score]);
+      }
+    }
+    const page = picked.slice(0, limit);
+    const ids = page.map(([id]) => id);
+    const raws = ids.length === 0 ? [] : await this.redis.hmget(this.summaries, ...ids);
+    const gone = ids.filter((_, i) => raws[i] === null || raws[i] === undefined);
+    if (gone.length > 0) await this.redis.zrem(this.index, ...gone);
+    const jobs = raws.flatMap((r, i) => {
+      const id = ids[i] ?? "";
+      if (r === null || r === undefined) return [];
+      const opened = this.sealer.open<JobSummary>(JOB_SUMMARY_KIND, this.key(id), r);
+      return opened.ok && opened.value.id === id ? [opened.value] : [];
     });
+    const last = page.at(-1);
+    return picked.length > limit && last !== undefined
+      ? { jobs, nextCursor: `${last[1]}-${last[0]}` }
+      : { jobs };
   }
 }

@@ -1,5 +1,7 @@
 /**
- * Jobs: every accepted command becomes one, with an id, a state, progress events and a result.
+ * Jobs: every accepted command that touches hosts or changes something becomes one, with an
+ * id, a state, progress events and a result. Reads that touch no host (`jobs`, `job`, `nodes`,
+ * `audit`, `help`) answer directly and leave no job (bot/pipeline/steps.ts).
  */
 import type { BotEvent, CommandResult, TransportName } from "../contract.ts";
 
@@ -29,6 +31,41 @@ export interface JobRecord {
   readonly result?: CommandResult;
   /** Set when the command itself failed (not when some of its targets did). */
   readonly error?: { readonly code: string; readonly message: string };
+  /** True when outputs were cut to fit the job record cap (each cut carries a marker). */
+  readonly truncated?: boolean;
+}
+
+/**
+ * What job lists show of a job: never its result or events, so a list costs what it shows.
+ * `counts` are the numbers of its fleet result summary (ok, failed, noAck, …) once finished.
+ */
+export interface JobSummary {
+  readonly id: string;
+  readonly text: string;
+  readonly command: string;
+  /** Whose command it is (the requester of a confirmed command). */
+  readonly principal: string;
+  readonly transport: TransportName;
+  readonly state: JobState;
+  readonly createdAt: string;
+  /** When the job last changed: its end, else its start. */
+  readonly updatedAt: string;
+  readonly finishedAt?: string;
+  /** How many hosts it targets. */
+  readonly targets: number;
+  readonly counts?: Readonly<Record<string, number>>;
+  readonly confirmedBy?: string;
+  readonly rerunOf?: string;
+  readonly cancelledBy?: string;
+  /** The error code when the command itself failed. */
+  readonly errorCode?: string;
+  readonly truncated?: boolean;
+}
+
+/** One page of a job list, newest first; `nextCursor` asks for the next (older) page. */
+export interface JobPage {
+  readonly jobs: readonly JobSummary[];
+  readonly nextCursor?: string;
 }
 
 /** A progress event with the time it was recorded. */
@@ -58,6 +95,11 @@ export interface JobStore {
   get(id: string): Promise<JobRecord | undefined>;
   /** The job's progress events, oldest first; entries that fail verification are left out. */
   events(id: string): Promise<readonly JobEvent[]>;
-  /** The most recent jobs, newest first (records that fail verification are left out). */
-  list(limit: number): Promise<readonly JobRecord[]>;
+  /** The most recent jobs' summaries, newest first (entries failing verification left out). */
+  list(limit: number): Promise<readonly JobSummary[]>;
+  /**
+   * Up to `limit` summaries older than `cursor` (a previous page's `nextCursor`; absent: the
+   * newest), newest first.
+   */
+  page(limit: number, cursor?: string): Promise<JobPage>;
 }

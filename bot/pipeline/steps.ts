@@ -12,7 +12,8 @@ import type { ApprovalRule, Policy } from "../permissions/policy.ts";
 import { selectNodes } from "../../executors/fleet/index.ts";
 import { cancellationOf } from "../../executors/executor.ts";
 import type { JobCanceller } from "../jobs/cancel.ts";
-import type { Middleware } from "./context.ts";
+import type { ParsedCommand } from "../commands/types.ts";
+import type { BotContext, Middleware } from "./context.ts";
 
 const MS_PER_SECOND = 1_000;
 
@@ -85,9 +86,44 @@ export interface JobMetrics {
 }
 
 /**
+ * True when the invocation becomes a job: it may change something, or it touches hosts (a
+ * fleet read has progress, a result worth a link, and can be rerun). A read that touches no
+ * host (`jobs`, `job <id>`, `nodes`, `nodes pending`, `audit`, `help`) answers directly and
+ * writes nothing but its audit line, so reading the job list never grows it.
+ */
+export function recordsJob(ctx: BotContext): boolean {
+  return ctx.risk !== "read" || (ctx.targets?.length ?? 0) > 0;
+}
+
+/** Runs a read that touches no host: no job record, no `accepted` event, just the answer. */
+async function answer(ctx: BotContext, cmd: ParsedCommand, run: Run): Promise<void> {
+  const controller = new AbortController();
+  const stop = () => controller.abort(ctx.signal.reason);
+  ctx.signal.addEventListener("abort", stop, { once: true });
+  try {
+    const outcome = await run.call(cmd.spec, {
+      invocation: ctx.invocation,
+      principal: ctx.requester,
+      command: cmd,
+      // Never stored: commands that touch no host do not use it.
+      jobId: newJobId(),
+      sink: ctx.sink,
+      signal: controller.signal,
+    });
+    ctx.outcome = outcome.ok ? "ok" : "failed";
+    ctx.sink({ type: "result", ok: outcome.ok, result: outcome.result });
+  } finally {
+    ctx.signal.removeEventListener("abort", stop);
+  }
+}
+
+type Run = NonNullable<ParsedCommand["spec"]["run"]>;
+
+/**
  * Creates the job, runs the command, records progress and the result. The job's signal is its
  * own (`cancel <job>` aborts it through `canceller`) and follows the bot's shutdown; a job a
- * person cancelled ends `cancelled`, naming who.
+ * person cancelled ends `cancelled`, naming who. Reads that touch no host run without a job
+ * ({@link recordsJob}).
  */
 export function executeStep(
   store: JobStore,
@@ -100,6 +136,7 @@ export function executeStep(
     const run = cmd.spec.run;
     if (run === undefined)
       throw new CommodoreError("E_INTERNAL", `"${cmd.spec.name}" cannot run on its own`);
+    if (!recordsJob(ctx)) return await answer(ctx, cmd, run);
     const jobId = newJobId();
     const inv = ctx.invocation;
     await store.create({

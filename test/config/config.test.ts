@@ -65,7 +65,7 @@ describe("configuration", () => {
     const lines = problems(() => loadConfig({ file: f, env: {} }));
     assert.deepEqual(lines, [
       `${f}:2: log.level: expected one of debug, info, warn, error, silent, found "loud" (a string)`,
-      `${f}:4: bot.dangerousHostTreshold: expected one of dangerousHostThreshold, jobTtlSeconds, confirm, audit, providers, defaultRoles (did you mean dangerousHostThreshold?), found unknown key "dangerousHostTreshold"`,
+      `${f}:4: bot.dangerousHostTreshold: expected one of dangerousHostThreshold, jobTtlSeconds, jobRetention, confirm, audit, providers, defaultRoles (did you mean dangerousHostThreshold?), found unknown key "dangerousHostTreshold"`,
       `${f}:6: http.listen: expected host:port such as 127.0.0.1:8080, found "localhost" (a string)`,
       `${f}:7: http.bodyLimitBytes: expected a number, found "lots" (a string)`,
       `${f}:10: principals[0].http.tokenSha256: expected 64 hex digits (sha256sum of the token), found "[redacted]" (a string)`,

@@ -1,18 +1,27 @@
-/** `jobs [n]` and `job <id>`: recent jobs and one job's state, events and result. */
+/**
+ * `jobs [count] [cursor]` and `job <id>`: recent jobs' summaries, a page at a time, and one
+ * job's state, events and result. Both are reads that touch no host, so neither creates a job.
+ */
 import { JOB_ID } from "../../../executors/provision/index.ts";
-import { NotFoundError } from "../errors.ts";
+import { BadArgumentError, NotFoundError } from "../errors.ts";
 import { provisionJobLines } from "../../format/provision.ts";
-import type { JobRecord, JobStore } from "../../jobs/types.ts";
+import { JOB_CURSOR_PATTERN } from "../../jobs/redis-store.ts";
+import type { JobRecord, JobStore, JobSummary } from "../../jobs/types.ts";
 import type { ProvisionPort } from "../../provision-port.ts";
 import type { CommandSpec, RunContext, RunOutcome } from "../types.ts";
 
 /** Jobs `jobs` lists when no count is given. */
 export const DEFAULT_JOBS_LISTED = 10;
-/** Most jobs one `jobs` lists. */
+/** Most jobs one `jobs` (or `GET /jobs`) lists: the hard cap of a page. */
 export const MAX_JOBS_LISTED = 100;
 
+type JobLineFields = Pick<
+  JobSummary,
+  "id" | "state" | "text" | "principal" | "transport" | "createdAt"
+>;
+
 /** `j3fa9c01b7e42 succeeded fleet uptime (alice via http, 2026-…)` */
-function jobLine(job: JobRecord): string {
+function jobLine(job: JobLineFields): string {
   return `${job.id} ${job.state} ${job.text} (${job.principal} via ${job.transport}, ${job.createdAt})`;
 }
 
@@ -29,9 +38,9 @@ export function jobsCommand(store: JobStore): CommandSpec {
   return {
     name: "jobs",
     aliases: [],
-    summary: "list recent jobs",
-    usage: `jobs [count]`,
-    examples: ["jobs", "jobs 50"],
+    summary: "list recent jobs (summaries; a page at a time)",
+    usage: `jobs [count] [cursor]`,
+    examples: ["jobs", "jobs 50", "jobs 50 1767225600000-j3fa9c01b7e42"],
     args: [
       {
         name: "count",
@@ -39,7 +48,13 @@ export function jobsCommand(store: JobStore): CommandSpec {
         required: false,
         min: 1,
         max: MAX_JOBS_LISTED,
-        help: `how many jobs to list (default ${DEFAULT_JOBS_LISTED})`,
+        help: `how many jobs to list (default ${DEFAULT_JOBS_LISTED}, at most ${MAX_JOBS_LISTED})`,
+      },
+      {
+        name: "cursor",
+        kind: "word",
+        required: false,
+        help: "continue after the previous page (its `next` cursor)",
       },
     ],
     takesWhere: false,
@@ -47,14 +62,28 @@ export function jobsCommand(store: JobStore): CommandSpec {
     risk: () => "read",
     async run(ctx: RunContext): Promise<RunOutcome> {
       const count = ctx.command.args["count"];
-      const jobs = await store.list(typeof count === "number" ? count : DEFAULT_JOBS_LISTED);
+      const cursor = ctx.command.args["cursor"];
+      if (cursor !== undefined && !JOB_CURSOR_PATTERN.test(String(cursor)))
+        throw new BadArgumentError(
+          `cursor: expected a cursor from a previous page, found "${String(cursor).slice(0, 40)}"`,
+          "say `jobs <count> <cursor>` with the cursor the previous page ended with",
+        );
+      const limit = Math.min(
+        typeof count === "number" ? count : DEFAULT_JOBS_LISTED,
+        MAX_JOBS_LISTED,
+      );
+      const page = await store.page(limit, cursor === undefined ? undefined : String(cursor));
+      const lines = page.jobs.length === 0 ? ["no jobs"] : page.jobs.map(jobLine);
       return {
         ok: true,
         result: {
           kind: "data",
           title: "recent jobs",
-          data: { jobs },
-          lines: jobs.length === 0 ? ["no jobs"] : jobs.map(jobLine),
+          data: page,
+          lines:
+            page.nextCursor === undefined
+              ? lines
+              : [...lines, `more: jobs ${limit} ${page.nextCursor}`],
         },
       };
     },

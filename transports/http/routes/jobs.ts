@@ -1,10 +1,16 @@
 /**
  * `GET /jobs`, `GET /jobs/:id`, `POST /jobs/:id/rerun`, `DELETE /jobs/:id` (or
  * `POST /jobs/:id/cancel`) and `GET /nodes`, answered through the bot's commands.
+ *
+ * `GET /jobs?limit=N&cursor=C` answers one page of summaries, newest first (`limit` default
+ * {@link DEFAULT_JOBS_LISTED}, at most {@link MAX_JOBS_LISTED}; `nextCursor` asks for the next
+ * page). The reads (`GET /jobs`, `GET /jobs/:id`, `GET /nodes`, `GET /nodes/pending`) create no
+ * job: they cost their answer and one audit line.
  */
 import { quoteWords } from "../../../bot/commands/tokenize.ts";
 import type { CommandHandler } from "../../../bot/contract.ts";
-import { JOB_ID_PATTERN } from "../../../bot/jobs/redis-store.ts";
+import { DEFAULT_JOBS_LISTED, MAX_JOBS_LISTED } from "../../../bot/commands/builtins/jobs.ts";
+import { JOB_CURSOR_PATTERN, JOB_ID_PATTERN } from "../../../bot/jobs/redis-store.ts";
 import type { Context } from "hono";
 import { z } from "zod";
 import { RERUN_SUBSETS } from "../../../bot/pipeline/rerun.ts";
@@ -39,13 +45,23 @@ export function jobRoutes(app: HttpApp, bot: CommandHandler): void {
 
   app.get("/jobs", async (c) => {
     const limit = c.req.query("limit");
-    if (limit !== undefined && !/^\d{1,3}$/.test(limit))
+    const cursor = c.req.query("cursor");
+    const n =
+      limit === undefined ? DEFAULT_JOBS_LISTED : /^\d{1,4}$/.test(limit) ? Number(limit) : NaN;
+    if (!(n >= 1 && n <= MAX_JOBS_LISTED))
       return sendError(
         c,
         "E_INVALID_FIELD",
-        `limit: expected a whole number, found ${JSON.stringify(limit)}`,
+        `limit: expected a whole number from 1 to ${MAX_JOBS_LISTED}, found ${JSON.stringify(limit).slice(0, 40)}`,
       );
-    const outcome = await run(c, limit === undefined ? ["jobs"] : ["jobs", limit], "GET /jobs");
+    if (cursor !== undefined && !JOB_CURSOR_PATTERN.test(cursor))
+      return sendError(
+        c,
+        "E_INVALID_FIELD",
+        `cursor: expected the nextCursor of a previous page, found ${JSON.stringify(cursor).slice(0, 40)}`,
+      );
+    const words = ["jobs", String(n), ...(cursor === undefined ? [] : [cursor])];
+    const outcome = await run(c, words, "GET /jobs");
     return respond(c, outcome, (o) => (o.result.kind === "data" ? o.result.data : o.result));
   });
 

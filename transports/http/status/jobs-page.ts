@@ -1,19 +1,20 @@
 /**
- * The jobs list: recent jobs, newest first, each linking to its page.
+ * The jobs list: recent jobs' summaries (never their results), newest first, each linking to
+ * its page.
  */
-import type { JobRecord } from "../../../bot/jobs/types.ts";
+import type { JobSummary } from "../../../bot/jobs/types.ts";
 import { html, type SafeHtml } from "./html.ts";
 import { filterControls, sortableTable } from "./table.ts";
 import { ago, span } from "./time.ts";
 
-function duration(job: JobRecord, now: number): string {
+function duration(job: JobSummary, now: number): string {
   const start = Date.parse(job.createdAt);
   const end = job.finishedAt === undefined ? now : Date.parse(job.finishedAt);
   return Number.isNaN(start) || Number.isNaN(end) ? "" : span(end - start);
 }
 
 /** The jobs list's content. */
-export function jobsContent(jobs: readonly JobRecord[], now: number): SafeHtml {
+export function jobsContent(jobs: readonly JobSummary[], now: number): SafeHtml {
   const rows = jobs.map(
     (j) =>
       html`<tr data-status="${j.state}">

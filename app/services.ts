@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import type { ConnectionOptions } from "node:tls";
 import {
   createAgent,
+  ENROLLMENT_LEDGER_FILE,
   type Agent,
   createFleetExecutor,
   type FleetExecutor,
@@ -186,6 +187,8 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       redis,
       bus,
       keyPath: keyPath ?? keys.controllerKey.privatePath,
+      enrollmentLedgerPath:
+        controllerOptions.enrollmentLedgerPath ?? join(stateDir, ENROLLMENT_LEDGER_FILE),
       signers,
       logger,
       metrics,

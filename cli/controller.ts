@@ -2,12 +2,15 @@
  * What the controller-side subcommands (`fleet`, `nodes`) share: their connection and trust
  * flags, and opening a fleet controller from them.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { errorMessage } from "../lib/errors.ts";
 import { createLogger } from "../lib/log.ts";
 import { waitReady } from "../lib/redis.ts";
 import type { RedisClient } from "../lib/redis/client.ts";
 import { connectUrl } from "../lib/redis/url.ts";
 import {
+  ENROLLMENT_LEDGER_FILE,
   createFleetExecutor,
   type FleetExecutor,
   ENROLLMENT_MODES,
@@ -17,6 +20,7 @@ import {
 import { parseWhere, parseWhereTerm, type WhereClause } from "../bot/commands/where.ts";
 import type { CliIo } from "./command.ts";
 import { InvalidArgumentError, MissingArgumentError } from "./errors.ts";
+import { stateDir } from "./paths.ts";
 
 /** Flags every controller-side subcommand takes (node:util parseArgs options). */
 export const CONTROLLER_FLAGS = {
@@ -86,6 +90,20 @@ export function whereFlags(command: string, terms: readonly string[]): WhereClau
   return parseWhere(terms, "--where key=glob");
 }
 
+/**
+ * The enrollment ledger of the state directory, when there is one (the CLI on the bot's
+ * machine shares the bot's, so a revocation made here is kept there too).
+ */
+function ledgerOption(env: NodeJS.ProcessEnv): { enrollmentLedgerPath?: string } {
+  let dir: string;
+  try {
+    dir = stateDir(env);
+  } catch {
+    return {};
+  }
+  return existsSync(dir) ? { enrollmentLedgerPath: join(dir, ENROLLMENT_LEDGER_FILE) } : {};
+}
+
 /** Opens a controller from the flags (the key is required: it signs and verifies records). */
 export function openController(
   command: string,
@@ -112,6 +130,7 @@ export function openController(
     ...extra,
     ...(values.prefix ? { prefix: values.prefix } : {}),
     ...(values["known-hosts"] ? { knownHostsPath: values["known-hosts"] } : {}),
+    ...ledgerOption(io.env),
   });
   return {
     executor,

@@ -1,10 +1,11 @@
 /**
- * `commodore nodes [list|pending|accept|reject|revoke]`: the registry and enrollment from the
- * controller's side. `pending` lists host keys waiting for acceptance (with fingerprints to
+ * `commodore nodes [list|pending|accept|reject|revoke|retire]`: the accepted hosts and
+ * enrollment from the controller's side. `pending` lists host keys waiting for acceptance (with fingerprints to
  * compare out of band); `accept` writes a controller-signed acceptance, `reject` and `revoke`
- * a controller-signed rejection.
+ * a controller-signed rejection, `retire` removes a decommissioned host's acceptance.
  */
-import type { EnrollmentChange, NodeInfo } from "../../executors/fleet/index.ts";
+import type { NodeInfo } from "../../executors/fleet/index.ts";
+import { changeLine } from "../../bot/format/enrollment.ts";
 import { selectNodes, matchFor } from "../../executors/fleet/index.ts";
 import type { CliCommand, CliIo } from "../command.ts";
 import { parseFlags } from "../command.ts";
@@ -17,7 +18,7 @@ import {
 import { EXIT_UNAVAILABLE, InvalidArgumentError, MissingArgumentError } from "../errors.ts";
 
 const NAME = "nodes";
-const ACTIONS = ["list", "pending", "accept", "reject", "revoke"] as const;
+const ACTIONS = ["list", "pending", "accept", "reject", "revoke", "retire"] as const;
 type Action = (typeof ACTIONS)[number];
 
 function nodeLine(n: NodeInfo): string {
@@ -25,15 +26,14 @@ function nodeLine(n: NodeInfo): string {
     .filter(([k]) => k === "role" || k === "env" || k === "os")
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
-  const state = n.state === "accepted" ? `accepted (${n.via ?? "?"})` : n.state;
+  const state =
+    n.state !== "accepted"
+      ? n.state
+      : n.absent === true
+        ? `accepted (${n.via ?? "?"}), absent: ${n.detail ?? "no heartbeat"}`
+        : `accepted (${n.via ?? "?"})`;
   const changed = n.keyChanged === true ? " KEY CHANGED" : "";
   return `${n.hostname}  ${n.fingerprint}  ${state}${changed}  ${facts}`.trimEnd();
-}
-
-function changeLine(c: EnrollmentChange): string {
-  return c.from === c.to
-    ? `${c.hostname} ${c.fingerprint}: already ${c.to}`
-    : `${c.hostname} ${c.fingerprint}: ${c.from} -> ${c.to}`;
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -55,7 +55,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const bulk = values["all-matching"] === true;
   if (action === "accept" && bulk === (host !== undefined))
     throw new MissingArgumentError(NAME, "a hostname, or --all-matching with --where terms");
-  if ((action === "reject" || action === "revoke") && host === undefined)
+  if ((action === "reject" || action === "revoke" || action === "retire") && host === undefined)
     throw new MissingArgumentError(NAME, "a hostname");
   const controller = openController(NAME, values, io);
   const by = values.by ?? io.env["USER"] ?? "cli";
@@ -107,6 +107,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         const c = await enrollment.revoke(host ?? "", by);
         out(c, [changeLine(c)]);
       },
+      retire: async () => {
+        const c = await enrollment.retire(host ?? "", by);
+        out(c, [changeLine(c)]);
+      },
     };
     await act[action]();
     return 0;
@@ -118,9 +122,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 /** The `nodes` subcommand. */
 export const command: CliCommand = {
   name: NAME,
-  usage: `Usage: commodore nodes [list|pending|accept|reject|revoke] [host] [options]
+  usage: `Usage: commodore nodes [list|pending|accept|reject|revoke|retire] [host] [options]
 
-  list                      hosts whose keys are accepted
+  list                      hosts whose keys are accepted (absent ones too: no heartbeat)
   pending                   hosts whose keys wait for acceptance, or were rejected
   accept HOST [--fingerprint SHA256:…]
                             accept the key HOST presents now (check the fingerprint on the
@@ -129,6 +133,8 @@ export const command: CliCommand = {
                             accept every pending host matching the terms (not key changes)
   reject HOST               refuse the pending key HOST presents
   revoke HOST               withdraw HOST's accepted key (it can never answer again)
+  retire HOST               decommission HOST: no longer expected in any answer (its key is
+                            not rejected; a rebuilt host enrolls again)
 
 Decisions are written to Redis signed with the controller key, so every controller and
 replica sharing that key believes them and nothing a Redis writer adds counts.

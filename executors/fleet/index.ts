@@ -13,6 +13,7 @@ export { type BulkAcceptance, type FleetEnrollment } from "./controller/enrollme
 export { ENROLLMENT_MODES, type EnrollmentMode } from "./types.ts";
 export { limitHosts } from "./controller/rollout.ts";
 export { NoMatchError, filterText } from "./controller/no-match.ts";
+export { ENROLLMENT_LEDGER_FILE } from "./controller/ledger.ts";
 export {
   loadRequestIdentities,
   sshControllerSecurity,

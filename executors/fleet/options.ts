@@ -162,6 +162,14 @@ export const controllerOptionsSchema = z.object({
    * signs with an operator's own key. The controller's own key is always believed.
    */
   enrollmentSignersPath: z.string().min(1).optional(),
+  /**
+   * The enrollment ledger (controller/ledger.ts): revocations, re-acceptances and retirements
+   * appended and fsynced here before they are acknowledged, so deleting a rejection from Redis
+   * or replaying an older acceptance never brings a key back. The bot uses
+   * `<state>/enrollment-ledger.jsonl` unless this is set; without one, decisions live in Redis
+   * alone.
+   */
+  enrollmentLedgerPath: z.string().min(1).optional(),
   /** Clock difference tolerated between agents' registrations and this controller. */
   clockSkewMs: z.number().int().nonnegative().max(MAX_CLOCK_SKEW_MS).default(DEFAULT_CLOCK_SKEW_MS),
   /** Cap on the lifetime (`ttl_ms`) a registration may claim; older ones are refused as stale. */

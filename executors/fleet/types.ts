@@ -215,4 +215,6 @@ export interface EnrollmentChange {
   readonly from: NodeState;
   /** `retired`: the host was decommissioned (no longer accepted nor expected). */
   readonly to: NodeState | "retired";
+  /** What the operator should know about the change (e.g. a retired host still registering). */
+  readonly note?: string;
 }

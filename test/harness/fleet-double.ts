@@ -88,6 +88,12 @@ export function fleetDouble(nodes: readonly { hostname: string; facts: Record<st
         from: "accepted",
         to: "rejected",
       }),
+      retire: async (hostname) => ({
+        hostname,
+        fingerprint: FINGERPRINT,
+        from: "accepted",
+        to: "retired",
+      }),
       acceptLocal: async (hostname) => ({
         outcome: "already-accepted",
         hostname,

@@ -1,6 +1,7 @@
 /**
- * `nodes [list|pending|accept|reject|revoke] [host] [fingerprint] [--all-matching] [where …]`:
- * the registered agents, and enrollment of their host keys.
+ * `nodes [list|pending|accept|reject|revoke|retire] [host] [fingerprint] [--all-matching]
+ * [where …]`: the accepted hosts (live or `absent`), enrollment of host keys, and the
+ * decommissioning of a host (`retire`: no longer expected in any answer).
  *
  * `list` (the default) and `pending` ({@link READ_ACTIONS}) are `read`; every other action is
  * `change`, so only a role of the caller's own may grant it, and only a grant naming it
@@ -10,6 +11,7 @@
  * which is also recorded in the controller-signed enrollment record.
  */
 import { CommodoreError } from "../../../lib/errors.ts";
+import { changeLine } from "../../format/enrollment.ts";
 import { selectNodes } from "../../../executors/fleet/index.ts";
 import type { EnrollmentChange } from "../../../executors/fleet/index.ts";
 import type { FleetPort } from "../../fleet-port.ts";
@@ -23,7 +25,7 @@ import {
 } from "../types.ts";
 
 /** What `nodes` can do. */
-export const NODES_ACTIONS = ["list", "pending", "accept", "reject", "revoke"] as const;
+export const NODES_ACTIONS = ["list", "pending", "accept", "reject", "revoke", "retire"] as const;
 type NodesAction = (typeof NODES_ACTIONS)[number];
 /** The actions that only read; any other action is `change`. */
 const READ_ACTIONS: readonly NodesAction[] = ["list", "pending"];
@@ -42,12 +44,6 @@ function hostOf(cmd: ParsedCommand, action: NodesAction): string {
         ? "say `nodes accept <host> [fingerprint]`, or `nodes accept --all-matching where role=web`"
         : `say \`nodes ${action} <host>\`; \`nodes pending\` lists waiting hosts`,
   });
-}
-
-function changeLine(c: EnrollmentChange): string {
-  return c.from === c.to
-    ? `${c.hostname} ${c.fingerprint}: already ${c.to}`
-    : `${c.hostname} ${c.fingerprint}: ${c.from} -> ${c.to}`;
 }
 
 function changed(
@@ -71,9 +67,10 @@ export function nodesCommand(fleet: FleetPort | undefined): CommandSpec {
   return {
     name: "nodes",
     aliases: ["hosts"],
-    summary: "list hosts; accept, reject or revoke host keys (nodes pending lists waiting ones)",
+    summary:
+      "list hosts; accept, reject or revoke host keys (nodes pending lists waiting ones); retire a decommissioned host",
     usage:
-      "nodes [list|pending] [where …] | nodes accept <host> [fingerprint] | nodes accept --all-matching where … | nodes reject|revoke <host>",
+      "nodes [list|pending] [where …] | nodes accept <host> [fingerprint] | nodes accept --all-matching where … | nodes reject|revoke|retire <host>",
     examples: [
       "nodes",
       "nodes where role=web cpus>=4",
@@ -81,13 +78,14 @@ export function nodesCommand(fleet: FleetPort | undefined): CommandSpec {
       "nodes accept www01 SHA256:Qm9vYmFy…",
       "nodes accept --all-matching where role=web",
       "nodes revoke www01",
+      "nodes retire www01",
     ],
     args: [
       {
         name: "action",
         kind: "word",
         required: false,
-        help: "list (default), pending, accept, reject or revoke",
+        help: "list (default), pending, accept, reject, revoke or retire",
         choices: () => NODES_ACTIONS,
       },
       { name: "host", kind: "word", required: false, help: "the hostname to act on" },
@@ -161,6 +159,8 @@ export function nodesCommand(fleet: FleetPort | undefined): CommandSpec {
           return changed(`nodes reject`, [await port.enrollment.reject(hostOf(cmd, action), by)]);
         case "revoke":
           return changed(`nodes revoke`, [await port.enrollment.revoke(hostOf(cmd, action), by)]);
+        case "retire":
+          return changed(`nodes retire`, [await port.enrollment.retire(hostOf(cmd, action), by)]);
       }
     },
   };

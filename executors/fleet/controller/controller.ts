@@ -41,6 +41,7 @@ import { Enrollment } from "./enrollment.ts";
 import { enrollmentActions, type FleetEnrollment } from "./enrollment-actions.ts";
 import { loadKnownHosts } from "./known-hosts.ts";
 import { LastKnown } from "./last-known.ts";
+import { EnrollmentLedger } from "./ledger.ts";
 import { NoMatchError } from "./no-match.ts";
 import { RegistryReader } from "./registry-reader.ts";
 import { ReplyIntake } from "./reply-intake.ts";
@@ -150,6 +151,10 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     clockSkewMs: config.clockSkewMs,
     rejections,
     logger: log,
+    ledger:
+      config.enrollmentLedgerPath === undefined
+        ? undefined
+        : new EnrollmentLedger(config.enrollmentLedgerPath),
   });
   const registry = new RegistryReader(
     redis,

@@ -1,5 +1,5 @@
 /**
- * The operator's side of enrollment (`nodes pending|accept|reject|revoke`): every action
+ * The operator's side of enrollment (`nodes pending|accept|reject|revoke|retire`): every action
  * works on a host's *current*, verified registration, so an operator accepts exactly the key
  * the host presents now (optionally checked against a fingerprint read out of band), and the
  * decision is written as a controller-signed record.
@@ -55,6 +55,11 @@ export interface FleetEnrollment {
   /** Withdraws the acceptance of `hostname`'s key and rejects that key. */
   revoke(hostname: string, by: string): Promise<EnrollmentChange>;
   /**
+   * Decommissions the accepted `hostname`: it is no longer expected (nor listed `absent`), and
+   * older acceptances stay void; its key is not rejected, so a rebuilt host enrolls anew.
+   */
+  retire(hostname: string, by: string): Promise<EnrollmentChange>;
+  /**
    * Accepts `keyLine` for `hostname` as the embedded local agent, unless a key is accepted for
    * it or this key is rejected or revoked (see {@link LocalAcceptance}).
    */
@@ -76,7 +81,10 @@ export function enrollmentActions(
   now: () => number,
 ): FleetEnrollment {
   const registered = async (hostname: string): Promise<NodeInfo> => {
-    const node = (await registry.read(now())).find((n) => n.hostname === hostname);
+    // The key the host presents now: its live registration, not an absent host's last one.
+    const node = (await registry.read(now())).find(
+      (n) => n.hostname === hostname && n.absent !== true,
+    );
     if (node) return node;
     throw new EnrollmentError(
       "E_NODE_NOT_REGISTERED",
@@ -129,7 +137,9 @@ export function enrollmentActions(
       return change(node, "rejected");
     },
     async revoke(hostname, by) {
-      const node = (await registry.read(now())).find((n) => n.hostname === hostname);
+      const node = (await registry.read(now())).find(
+        (n) => n.hostname === hostname && n.state === "accepted",
+      );
       const record = enrollment.acceptedRecord(hostname);
       const keyLine = node?.state === "accepted" ? node.publicKey : record?.public_key;
       if (keyLine === undefined)
@@ -141,6 +151,32 @@ export function enrollmentActions(
       const fingerprint = parsePublicKeyLine(keyLine).fingerprint;
       await enrollment.reject({ hostname, keyLine, fingerprint }, by, now());
       return { hostname, fingerprint, from: "accepted", to: "rejected" };
+    },
+    async retire(hostname, by) {
+      const nodes = await registry.read(now());
+      const node = nodes.find((n) => n.hostname === hostname && n.state === "accepted");
+      if (node === undefined)
+        throw new EnrollmentError(
+          "E_NODE_STATE",
+          `${hostname} is not an accepted host`,
+          "`nodes` lists accepted hosts (absent ones included); `nodes reject` refuses a pending key",
+        );
+      await enrollment.retire(hostname, by, now());
+      await registry.forget(hostname);
+      const notes: string[] = [];
+      if (node.absent !== true)
+        notes.push("its agent is still registering: stop it, or it waits in `nodes pending`");
+      if (node.via === "known_hosts" || node.via === "certificate")
+        notes.push(
+          `it is accepted by ${node.via === "known_hosts" ? "a known_hosts line" : "a host certificate"}: remove that too, or it is accepted again when it registers`,
+        );
+      return {
+        hostname,
+        fingerprint: node.fingerprint,
+        from: "accepted",
+        to: "retired",
+        ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
+      };
     },
     async acceptLocal(hostname, keyLine) {
       const key = parsePublicKeyLine(keyLine);

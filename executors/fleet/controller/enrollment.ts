@@ -29,6 +29,7 @@ import type { Rejection, RejectionRecorder } from "../protocol/rejections.ts";
 import type { EnrollmentMode, EnrollmentVia, NodeState } from "../types.ts";
 import { checkHostCertificate } from "./host-certificate.ts";
 import type { KnownHosts } from "./known-hosts.ts";
+import type { EnrollmentLedger } from "./ledger.ts";
 import { textDigest } from "./text-digest.ts";
 
 /** Longest `by` (operator or policy name) kept in a record. */
@@ -97,6 +98,11 @@ export interface EnrollmentDeps {
   readonly clockSkewMs: number;
   readonly rejections: RejectionRecorder;
   readonly logger: Logger;
+  /**
+   * The state directory's ledger (ledger.ts): rejections and retirements that Redis cannot
+   * undo. Without one, decisions live in Redis alone.
+   */
+  readonly ledger?: EnrollmentLedger | undefined;
 }
 
 /** Verified enrollment records and the decisions built on them. */
@@ -109,6 +115,8 @@ export class Enrollment {
   private readonly badDigests = new Set<string>();
   private readonly misplacedSeen = new Set<string>();
   private readonly certVerdicts = new Map<string, ReturnType<typeof checkHostCertificate>>();
+  /** Replayed or restored records already reported, so each is logged once. */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly deps: EnrollmentDeps) {}
 
@@ -157,10 +165,88 @@ export class Enrollment {
           `record under ${fingerprint} is not its rejection`,
         );
     }
+    if (this.deps.ledger)
+      await this.applyLedger(this.deps.ledger, accepted, refused, rejected, now, seen);
     for (const digest of this.verifiedByDigest.keys())
       if (!seen.has(digest)) this.verifiedByDigest.delete(digest);
     this.accepted = accepted;
     this.rejected = refused;
+  }
+
+  /**
+   * Holds Redis to the ledger: rejections seen in Redis are written to it; rejections it holds
+   * that Redis lost are written back; acceptances dated at or before their key's last rejection
+   * or their hostname's retirement are void (old records replayed).
+   */
+  private async applyLedger(
+    ledger: EnrollmentLedger,
+    accepted: Map<string, EnrollmentRecord>,
+    refused: Map<string, EnrollmentRecord>,
+    rejectedRaw: Record<string, string>,
+    now: number,
+    seen: Set<string>,
+  ): Promise<void> {
+    const { redis, names, logger } = this.deps;
+    ledger.catchUp();
+    for (const [keyLine, rec] of refused) {
+      const fingerprint = fingerprintOf(keyLine);
+      const verdict = ledger.verdict(fingerprint);
+      if (verdict?.state === "accepted" && verdict.at >= rec.at) {
+        // Re-accepted by an operator after this rejection: the rejection is history.
+        refused.delete(keyLine);
+        continue;
+      }
+      if (verdict === undefined || verdict.at < rec.at) {
+        const raw = rejectedRaw[fingerprint];
+        if (raw !== undefined)
+          ledger.append({
+            event: "rejected",
+            hostname: rec.hostname,
+            fingerprint,
+            at: rec.at,
+            record: raw,
+          });
+      }
+    }
+    for (const [fingerprint, verdict] of ledger.rejections()) {
+      if (verdict.record === undefined || rejectedRaw[fingerprint] !== undefined) continue;
+      const digest = textDigest(verdict.record);
+      seen.add(digest);
+      const rec = await this.open(verdict.record, now, names.rejectedKeys, fingerprint, digest);
+      if (rec?.decision !== "rejected") continue;
+      refused.set(rec.public_key, rec);
+      await redis.hset(names.rejectedKeys, fingerprint, verdict.record);
+      this.reportOnce(`restored ${fingerprint} ${verdict.at}`, () =>
+        logger.warn("a rejection deleted from Redis was restored from the enrollment ledger", {
+          hostname: rec.hostname,
+          fingerprint,
+        }),
+      );
+    }
+    for (const [host, rec] of accepted) {
+      const fingerprint = fingerprintOf(rec.public_key);
+      const verdict = ledger.verdict(fingerprint);
+      const retired = ledger.retiredAt(host);
+      const revoked = verdict?.state === "rejected" && rec.at <= verdict.at;
+      if (!revoked && (retired === undefined || rec.at > retired)) continue;
+      accepted.delete(host);
+      this.reportOnce(`void ${host} ${rec.at}`, () =>
+        this.deps.rejections.record(
+          {
+            reason: "unsigned_pin",
+            detail: `acceptance of ${host} ${fingerprint} dated ${new Date(rec.at).toISOString()} ignored: the key was ${revoked ? "revoked" : "retired"} after it (enrollment ledger)`,
+          },
+          { redisKey: names.pins, field: host },
+        ),
+      );
+    }
+  }
+
+  private reportOnce(id: string, report: () => void): void {
+    if (this.reported.has(id)) return;
+    if (this.reported.size >= BAD_RECORDS_MAX) this.reported.clear();
+    this.reported.add(id);
+    report();
   }
 
   /** The state of `c` under the records loaded by the last {@link refresh}. */
@@ -219,6 +305,16 @@ export class Enrollment {
         return rec?.decision === "accepted" && rec.public_key === c.keyLine;
       }
     } else {
+      const ledger = this.deps.ledger;
+      // An operator lifting a rejection: the ledger learns it first, so the restored rejection
+      // does not come back.
+      if (ledger?.verdict(c.fingerprint)?.state === "rejected")
+        ledger.append({
+          event: "accepted",
+          hostname: c.hostname,
+          fingerprint: c.fingerprint,
+          at: now,
+        });
       await redis.hset(names.pins, c.hostname, raw);
     }
     await redis.hdel(names.rejectedKeys, c.fingerprint);
@@ -240,6 +336,14 @@ export class Enrollment {
   async reject(c: Candidate, by: string, now: number): Promise<void> {
     const { redis, names } = this.deps;
     const { raw, record } = this.seal("rejected", c, "operator", by, now);
+    // Durable in the state directory before Redis, and both before it is acknowledged.
+    this.deps.ledger?.append({
+      event: "rejected",
+      hostname: c.hostname,
+      fingerprint: c.fingerprint,
+      at: now,
+      record: raw,
+    });
     await redis.hset(names.rejectedKeys, c.fingerprint, raw);
     if (this.accepted.get(c.hostname)?.public_key === c.keyLine) {
       await redis.hdel(names.pins, c.hostname);
@@ -252,6 +356,22 @@ export class Enrollment {
       fingerprint: c.fingerprint,
       by,
     });
+  }
+
+  /**
+   * Decommissions `hostname`: its acceptance is removed, and with a ledger every acceptance
+   * dated before now stays void (a replayed record does not bring it back). The key is not
+   * rejected: a host rebuilt under the same name enrolls again like a new one. Returns the
+   * record that accepted it, if one did.
+   */
+  async retire(hostname: string, by: string, now: number): Promise<EnrollmentRecord | undefined> {
+    const { redis, names } = this.deps;
+    const record = this.accepted.get(hostname);
+    this.deps.ledger?.append({ event: "retired", hostname, at: now });
+    await redis.hdel(names.pins, hostname);
+    this.accepted.delete(hostname);
+    this.deps.logger.warn("host retired", { hostname, by });
+    return record;
   }
 
   /**

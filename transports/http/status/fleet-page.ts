@@ -68,13 +68,21 @@ export function fleetContent(
 ): SafeHtml {
   const stale = nodes.filter((n) => isStale(n, now, staleAfterSeconds)).length;
   const scope = Object.entries(where).map(([k, v]) => `${k}=${v}`);
+  const absent = nodes.filter((n) => n.absent === true).length;
   const rows = nodes.map((n) => {
     const old = isStale(n, now, staleAfterSeconds);
     const seen = Date.parse(n.lastSeen);
-    return html`<tr class="${old ? "stale" : ""}" data-status="${old ? "stale" : "live"}">
+    const status = n.absent === true ? "absent" : old ? "stale" : "live";
+    return html`<tr class="${old ? "stale" : ""}" data-status="${status}">
       <td class="host" data-sort="${n.hostname}">${n.hostname}</td>
-      <td data-sort="${old ? "1" : "0"}">
-        ${old ? html`<span class="badge failed">stale</span>` : html`<span class="badge ok">live</span>`}
+      <td data-sort="${n.absent === true ? "2" : old ? "1" : "0"}">
+        ${
+          n.absent === true
+            ? html`<span class="badge absent" title="${n.detail ?? ""}">absent</span>`
+            : old
+              ? html`<span class="badge failed">stale</span>`
+              : html`<span class="badge ok">live</span>`
+        }
       </td>
       <td class="facts">${factChips(n.facts)}</td>
       <td data-sort="${Number.isNaN(seen) ? 0 : seen}" title="${n.lastSeen}">
@@ -88,13 +96,26 @@ export function fleetContent(
       <h1>Fleet</h1>
       <p id="fleet-summary">
         ${nodes.length} node${nodes.length === 1 ? "" : "s"}, ${stale} stale (no heartbeat for
-        ${staleAfterSeconds} s)${scope.length > 0 ? ` · limited to ${scope.join(" ")}` : ""}
+        ${staleAfterSeconds}
+        s)${absent > 0 ? `, ${absent} absent` : ""}${
+          scope.length > 0 ? ` · limited to ${scope.join(" ")}` : ""
+        }
       </p>
+      ${
+        absent > 0
+          ? html`<p class="hint">
+              Absent hosts are accepted but send no heartbeat: every request that matches them waits
+              for them and reports them <code>absent</code>, so no answer is all ok. A
+              decommissioned host is retired with <code>nodes retire &lt;host&gt;</code>.
+            </p>`
+          : html``
+      }
     </section>
     ${fleetCharts(nodes)}
     ${filterControls("filter hosts, facts, fingerprints", [
       ["all", "all"],
       ["stale", "stale"],
+      ["absent", "absent"],
       ["live", "live"],
     ])}
     ${sortableTable(

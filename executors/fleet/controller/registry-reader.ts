@@ -56,6 +56,11 @@ export const MAX_REGISTRY_ENTRIES = 50_000;
  * junk makes a request cost O(accepted hosts) plus this constant.
  */
 export const MAX_INSPECT_PER_READ = 1_000;
+/**
+ * Longest index member taken for a hostname (the protocol's limit on names): a longer one is
+ * junk an agent login wrote, removed unread, so it never reaches a lookup or a log line.
+ */
+export const MAX_INDEX_NAME_LENGTH = 255;
 /** Sorts hostnames as `localeCompare` does, without building a collator per comparison. */
 const byHostname = new Intl.Collator().compare;
 
@@ -247,7 +252,22 @@ export class RegistryReader {
       return [];
     }
     const entries: [string, number][] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) entries.push([flat[i] ?? "", Number(flat[i + 1])]);
+    const junk: string[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const host = flat[i] ?? "";
+      if (host.length > MAX_INDEX_NAME_LENGTH) junk.push(host);
+      else entries.push([host, Number(flat[i + 1])]);
+    }
+    if (junk.length > 0) {
+      this.rejections.record(
+        {
+          reason: "malformed_registry",
+          detail: `${junk.length} ${this.names.nodeIndex} members longer than ${MAX_INDEX_NAME_LENGTH} characters removed`,
+        },
+        { redisKey: this.names.nodeIndex },
+      );
+      await this.redis.zrem(this.names.nodeIndex, ...junk);
+    }
     return entries;
   }
 

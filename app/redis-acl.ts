@@ -7,11 +7,13 @@
  *   every command except the `@dangerous` ones (administration, `KEYS`, `CLIENT KILL`, …), the
  *   server-wide `FUNCTION` library and `SCRIPT` cache; `INFO` is given back for ioredis's ready
  *   check.
- * - `commodore-agent`: an agent host. It may write (never read) the registry entries
- *   `{prefix}:node:*` and `{prefix}:nodes`, publish on reply channels `prefix:reply:{*}` and
- *   subscribe to `prefix:requests` — through a selector, so it can neither publish requests
- *   nor listen to other hosts' replies — plus the connection housekeeping ioredis sends in every
- *   topology. Nothing else: no pins, jobs, confirmations, audit, provisioning, leases.
+ * - `commodore-agent`: an agent host. No key at all: it publishes its signed registration on
+ *   `prefix:registrations` (controllers check it and store the registry, so no agent can delete,
+ *   overwrite or fill another host's entry) and its replies on `prefix:reply:{*}`, and
+ *   subscribes to `prefix:requests` — through a selector, so it can neither publish requests
+ *   nor listen to other hosts' replies or registrations — plus the connection housekeeping
+ *   ioredis sends in every topology. No registry, pins, jobs, confirmations, audit,
+ *   provisioning or leases.
  * - `default` switched off, with no password and no permissions, so a connection without
  *   credentials can do nothing.
  * - optionally `commodore-replica` (replicas' `masteruser`) and `commodore-sentinel` (the
@@ -93,8 +95,6 @@ const AGENT_HOUSEKEEPING = [
   "+readwrite",
   "+asking",
 ];
-/** Registration (`MULTI`, `SET … PX`, `ZADD`, `EXEC`) and its removal (`DEL`, `ZREM`). */
-const AGENT_REGISTRY_COMMANDS = ["+multi", "+exec", "+set", "+zadd", "+del", "+zrem"];
 
 /** `PSYNC`, `REPLCONF`, `PING`: what a replica sends its primary (Redis's ACL documentation). */
 const REPLICA_RULES = [...RESET, "+psync", "+replconf", "+ping"];
@@ -178,21 +178,19 @@ export function botRules(
 }
 
 /**
- * The agent's rules: write-only registry keys, `PUBLISH`/`SPUBLISH` on reply channels, and
- * a selector allowing `SUBSCRIBE`/`SSUBSCRIBE` on the request channel only. Redis grants
- * channel patterns to every pub/sub command of a selector alike, so the selector is what keeps
- * an agent from publishing requests or subscribing to replies.
+ * The agent's rules: no keys; `PUBLISH`/`SPUBLISH` on reply channels and the registrations
+ * channel, and a selector allowing `SUBSCRIBE`/`SSUBSCRIBE` on the request channel only. Redis
+ * grants channel patterns to every pub/sub command of a selector alike, so the selector is what
+ * keeps an agent from publishing requests or subscribing to replies and registrations.
  */
 export function agentRules(prefix: string = DEFAULT_PREFIX): string[] {
   checkPrefix(prefix);
   const names = fleetNames(prefix);
   return [
     ...RESET,
-    `%W~${names.node("*")}`,
-    `%W~${names.nodeIndex}`,
     `&${names.reply("*")}`,
+    `&${names.registrations}`,
     ...AGENT_HOUSEKEEPING,
-    ...AGENT_REGISTRY_COMMANDS,
     "+publish",
     "+spublish",
     "+unsubscribe",

@@ -189,6 +189,8 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       keyPath: keyPath ?? keys.controllerKey.privatePath,
       enrollmentLedgerPath:
         controllerOptions.enrollmentLedgerPath ?? join(stateDir, ENROLLMENT_LEDGER_FILE),
+      // The bot is the long-running registrar: it asks every agent to announce itself at start.
+      census: "always",
       signers,
       logger,
       metrics,

@@ -187,7 +187,7 @@ const transportSigners = {
 
 /** The bot's fleet controller; Redis comes from the `redis` section. */
 const controllerSchema = controllerOptionsSchema
-  .omit({ redisUrl: true, prefix: true })
+  .omit({ redisUrl: true, prefix: true, census: true })
   .extend({
     /** Controller signing key; `commodore start` generates one in the state directory when absent. */
     keyPath: z.string().min(1).optional(),

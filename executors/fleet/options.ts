@@ -170,6 +170,12 @@ export const controllerOptionsSchema = z.object({
    * alone.
    */
   enrollmentLedgerPath: z.string().min(1).optional(),
+  /**
+   * When this controller, starting, asks every agent to announce itself (a census):
+   * `unless-live` (default; the CLI) only when no other controller is ingesting registrations,
+   * `always` for a long-running controller such as the bot.
+   */
+  census: z.enum(["always", "unless-live"]).default("unless-live"),
   /** Clock difference tolerated between agents' registrations and this controller. */
   clockSkewMs: z.number().int().nonnegative().max(MAX_CLOCK_SKEW_MS).default(DEFAULT_CLOCK_SKEW_MS),
   /** Cap on the lifetime (`ttl_ms`) a registration may claim; older ones are refused as stale. */

@@ -42,6 +42,15 @@ export class InvalidHostError extends CommodoreError {
   }
 }
 
+/** The host is accepted but absent: its agent sends no heartbeat, so it is not provisioned. */
+export class AbsentHostError extends CommodoreError {
+  constructor(host: string, why: string) {
+    super("E_PROVISION_HOST", `host ${JSON.stringify(host)} is absent (${why}): not provisioned`, {
+      hint: "start its agent (the key it presents must be the accepted one), or `nodes retire` a decommissioned host",
+    });
+  }
+}
+
 /** The host's key is not known (no registered agent and no TOFU for its network). */
 export class UnknownHostKeyError extends CommodoreError {
   constructor(host: string) {

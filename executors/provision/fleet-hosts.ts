@@ -1,7 +1,9 @@
 /**
  * The fleet registry as a {@link HostDirectory}: every node the controller's registry reader
- * returns has a registration whose signature verified and whose key matches the hostname's
- * pin, so its key is the one provisioning may pin ansible to. Addresses come from the
+ * returns is accepted, with a registration whose signature verified with the accepted key, so
+ * its key is the one provisioning may pin ansible to. Absent ones (no fresh registration) are
+ * listed for address matching — two accepted hosts claiming one address stay ambiguous — but
+ * never provisioned. Addresses come from the
  * `addresses` fact (comma-separated, as the facts provider publishes it), an SSH port from an
  * optional `ssh_port` fact.
  */
@@ -52,6 +54,7 @@ export function knownHostOf(node: NodeInfo): KnownHost {
     publicKey: node.publicKey,
     ...(sshPort === undefined ? {} : { sshPort }),
     facts: node.facts,
+    ...(node.absent === true ? { absent: node.detail ?? "no heartbeat" } : {}),
   };
 }
 

@@ -16,6 +16,12 @@ export interface KnownHost {
   /** SSH port, when not the configured default. */
   readonly sshPort?: number;
   readonly facts: Readonly<Record<string, unknown>>;
+  /**
+   * Accepted but without a fresh registration (why, e.g. `no heartbeat since …`): still
+   * counted when an address is matched, so two accepted hosts claiming one address stay
+   * ambiguous, but never provisioned until its agent is live again.
+   */
+  readonly absent?: string;
 }
 
 /** Source of known hosts. */

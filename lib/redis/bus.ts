@@ -31,6 +31,11 @@ export interface PubSubBus {
   unsubscribe(channel: string, handler?: BusHandler): Promise<void>;
   /** Runs `fn` whenever the subscription connection is lost; returns the remover. */
   onInterrupted(fn: () => void): () => void;
+  /**
+   * Runs `fn` whenever the subscription connection is back after a loss, once its channels are
+   * subscribed again (messages published while it was down were lost); returns the remover.
+   */
+  onRestored(fn: () => void): () => void;
   /** Closes the subscription connection (never the command client). */
   close(): Promise<void>;
 }
@@ -50,7 +55,9 @@ export function createBus(client: RedisClient, where = "the configured server"):
   const sub = subscriberFor(client);
   const handlers = new Map<string, Set<BusHandler>>();
   const interrupted = new Set<() => void>();
+  const restored = new Set<() => void>();
   let wasReady = false;
+  let wasLost = false;
   let closing = false;
 
   sub.on("error", () => undefined);
@@ -59,10 +66,23 @@ export function createBus(client: RedisClient, where = "the configured server"):
   });
   sub.on("ready", () => {
     wasReady = true;
+    if (!wasLost) return;
+    wasLost = false;
+    // Nobody listening: no PING (an agent's login may not send one).
+    if (restored.size === 0) return;
+    // ioredis subscribes again on this connection as it becomes ready; a PING's answer comes
+    // after those confirmations, so listeners run once the channels are back.
+    sub.ping().then(
+      () => {
+        for (const fn of [...restored]) fn();
+      },
+      () => undefined,
+    );
   });
   const lost = () => {
     if (!wasReady || closing) return;
     wasReady = false;
+    wasLost = true;
     for (const fn of [...interrupted]) fn();
   };
   sub.on(sharded ? "-node" : "close", lost);
@@ -104,11 +124,16 @@ export function createBus(client: RedisClient, where = "the configured server"):
       interrupted.add(fn);
       return () => interrupted.delete(fn);
     },
+    onRestored(fn) {
+      restored.add(fn);
+      return () => restored.delete(fn);
+    },
     async close() {
       if (closing) return;
       closing = true;
       handlers.clear();
       interrupted.clear();
+      restored.clear();
       await closeRedis(sub);
     },
   };

@@ -158,11 +158,8 @@ describe("the ACL file", () => {
   });
 
   test("rules follow the prefixes and refuse what cannot be written into a pattern", () => {
-    assert.deepEqual(agentRules("acme").slice(3, 6), [
-      "%W~{acme}:node:*",
-      "%W~{acme}:nodes",
-      "&acme:reply:{*}",
-    ]);
+    assert.deepEqual(agentRules("acme").slice(3, 5), ["&acme:reply:{*}", "&acme:registrations"]);
+    assert.ok(!agentRules("acme").some((r) => r.includes("~")), "agents get no key at all");
     assert.ok(botRules("acme").includes(`~${DEFAULT_REDIS_PREFIX}*`), "provisioning elsewhere");
     assert.ok(!botRules(PREFIX).includes(`~${DEFAULT_REDIS_PREFIX}*`), "covered by ~{commodore:*");
     assert.throws(() => agentRules("a b"), OptionsError);
@@ -295,6 +292,18 @@ describe("one server with the ACL", () => {
       await refused("read registrations in bulk", () =>
         agent.mget(names.node("a"), names.node("b")),
       );
+      // Hiding, displacing or flooding another host through the registry (issue 22).
+      await refused("delete a registration", () => agent.del(names.node("acl01.example.com")));
+      await refused("overwrite a registration", () =>
+        agent.set(names.node("acl01.example.com"), "{}"),
+      );
+      await refused("remove a host from the index", () =>
+        agent.zrem(names.nodeIndex, "acl01.example.com"),
+      );
+      await refused("add to the index", () => agent.zadd(names.nodeIndex, 1, "junk01"));
+      await refused("overwrite the index", () => agent.set(names.nodeIndex, "garbage"));
+      await refused("write last-known facts", () => agent.hset(names.lastKnown, "a", "b"));
+      await refused("mark a registrar", () => agent.set(names.registrar, "me"));
       await refused("write an unrelated key", () => agent.set("unrelated", "1"));
       await refused("publish a request", () => agent.publish(names.requests, "{}"));
       await refused("publish a job event", () => agent.publish(`${job}:events`, "{}"));
@@ -312,6 +321,7 @@ describe("one server with the ACL", () => {
     const listener = oneShot(server.url("agent"));
     try {
       await assert.rejects(listener.subscribe(names.reply("someone-else")), /NOPERM/);
+      await assert.rejects(listener.subscribe(names.registrations), /NOPERM/);
       await assert.rejects(listener.subscribe(`${PREFIX}:irc:notices`), /NOPERM/);
       await assert.rejects(listener.psubscribe(`${PREFIX}:*`), /NOPERM/);
     } finally {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { register } from "../../executors/fleet/agent/registration.ts";
+import { sealRegistration } from "../../executors/fleet/agent/registration.ts";
+import { storeRegistration } from "../../executors/fleet/controller/registrar.ts";
+import type { RegistrationMessage } from "../../executors/fleet/protocol/messages.ts";
 import { Enrollment } from "../../executors/fleet/controller/enrollment.ts";
 import { LastKnown } from "../../executors/fleet/controller/last-known.ts";
 import { RegistryReader } from "../../executors/fleet/controller/registry-reader.ts";
@@ -78,13 +80,14 @@ function reader(prefix: string) {
   const beat = (hostname: string, now: number, role = "web") => {
     const key = hostKeys[hostname];
     if (!key) throw new Error(`no key for ${hostname}`);
-    return register(
-      redis,
-      names,
+    // What the registrar stores for an announcement (controller/registrar.ts).
+    const raw = sealRegistration(
       sshsigSigner(key, REGISTRATION_NAMESPACE),
       { hostname, facts: { role }, publicKey: key.public.line, version: "test", ttlMs: TTL_MS },
       now,
     );
+    const reg = JSON.parse((JSON.parse(raw) as { payload: string }).payload) as RegistrationMessage;
+    return storeRegistration(redis, names, raw, reg);
   };
   return { names, metrics, registry, beat, checks: () => checks };
 }

@@ -106,7 +106,13 @@ export async function startProvisionStack(options: StackOptions): Promise<Provis
     },
     http: { listen: "127.0.0.1:0" },
     roles: {
-      provisioner: { grants: [{ command: "provision" }, { command: "job" }, { command: "nodes" }] },
+      provisioner: {
+        grants: [
+          { command: "provision" },
+          { command: "job" },
+          { command: "nodes", args: { action: ["list", "pending", "accept"] } },
+        ],
+      },
       dryrun: { grants: [{ command: "provision", args: { check: "yes" } }] },
       viewer: { grants: [{ command: "job" }, { command: "nodes" }] },
     },

@@ -151,14 +151,15 @@ describe("provisioning in the running bot", () => {
     );
     await original.stop();
     await stack.addHost("web03", "127.0.0.4", { role: "web" }, makeKey("ed25519", "impostor"));
-    await waitFor("web03 dropped from the verified registry", async () =>
-      (await controller.nodes()).every((n) => n.hostname !== "web03"),
+    // The impostor displaces nothing: web03 stays accepted, absent, and is not provisioned.
+    await waitFor("web03 absent from the verified registry", async () =>
+      (await controller.nodes()).some((n) => n.hostname === "web03" && n.absent === true),
     );
     const impostor = await run(TOKENS.alice, "provision web03 marker");
     assert.equal(impostor.body.ok, false);
     assert.match(
       impostor.body.lines?.[0] ?? "",
-      /^prov-\d+: marker on web03 refused: unknown host key for web03/,
+      /^prov-\d+: marker on web03 refused: host "web03" is absent/,
     );
     assert.equal(stack.marked("web02") || stack.marked("web03"), false);
   });

@@ -4,7 +4,8 @@
  * `complete`, every reply signed with the host key. When the controller reads protocol 2 and
  * the provider finishes within `startDelayMs`, `complete` alone answers (one signature instead
  * of two). A signed `cancel` from the request's own sender stops the provider (its process
- * group is killed) and the `complete` says `cancelled: true`. Registers itself with a heartbeat.
+ * group is killed) and the `complete` says `cancelled: true`. Announces its signed registration
+ * with a heartbeat, and when a signed census asks (agent/registration.ts).
  */
 import { randomUUID } from "node:crypto";
 import { errorMessage } from "../../../lib/errors.ts";
@@ -42,9 +43,14 @@ import { admitRequest } from "./admission.ts";
 import { authorize } from "./authorization.ts";
 import { matchesNode } from "./matcher.ts";
 import { readHostCertificate } from "./host-certificate.ts";
-import { register, unregister } from "./registration.ts";
+import { announce } from "./registration.ts";
 import { EXIT, ProviderRunner } from "./runner.ts";
 import { sshAgentSecurity, type AgentSecurity } from "./security.ts";
+
+/** The lifetime of the registration a stopping agent announces: it lapses at once. */
+const LEAVING_TTL_MS = 1;
+/** An agent announces itself for at most one census a second, however many arrive. */
+export const CENSUS_MIN_INTERVAL_MS = 1_000;
 
 /**
  * The reply protocol for `req`: 2 (a fast provider answered by `complete` alone) when the
@@ -262,11 +268,21 @@ export function createAgent(options: AgentOptions): Agent {
     running.cancel.abort(msg.on_behalf_of ?? msg.sender);
   };
 
+  /** A signed census: announce now, at most once per {@link CENSUS_MIN_INTERVAL_MS}. */
+  let censusAnsweredAt = Number.NEGATIVE_INFINITY;
+  const answerCensus = (): void => {
+    const t = now();
+    if (t - censusAnsweredAt < CENSUS_MIN_INTERVAL_MS) return;
+    censusAnsweredAt = t;
+    reregister();
+  };
+
   const onMessage = (raw: string, channel: string): void => {
     if (channel !== names.requests || stopped) return;
     const admission = admitRequest(raw, security.requestVerifier, replay, config, now());
     if (!admission.ok) return rejections.record(admission.rejection, { hostname });
     if (admission.message.type === "cancel") return stop(admission.message);
+    if (admission.message.type === "census") return answerCensus();
     const req = admission.message;
     if (req.reply_to !== names.reply(req.id)) {
       return rejections.record(
@@ -279,26 +295,30 @@ export function createAgent(options: AgentOptions): Agent {
     );
   };
 
+  /** Announces the registration, valid for `ttlMs`. */
+  const say = async (ttlMs: number): Promise<void> => {
+    if (!bus) return;
+    await announce(
+      bus,
+      names,
+      security.registrationSigner,
+      {
+        hostname,
+        facts,
+        publicKey: security.publicKey,
+        version: COMMODORE_VERSION,
+        ttlMs,
+        certificate,
+      },
+      now(),
+    );
+  };
   const beat = async (): Promise<void> => {
     facts = await collectFacts(hostname, config.facts);
-    if (pub)
-      await register(
-        pub,
-        names,
-        security.registrationSigner,
-        {
-          hostname,
-          facts,
-          publicKey: security.publicKey,
-          version: COMMODORE_VERSION,
-          ttlMs: config.registrationTtlMs,
-          certificate,
-        },
-        now(),
-      );
+    await say(config.registrationTtlMs);
   };
 
-  // After a reconnect (or a Sentinel failover) the registration may be gone: write it again.
+  // After a reconnect (or a Sentinel failover) controllers may have missed a heartbeat: announce.
   const reregister = (): void => {
     if (stopped) return;
     beat().catch((err: unknown) =>
@@ -340,8 +360,9 @@ export function createAgent(options: AgentOptions): Agent {
       runner.stop();
       pub?.off("ready", reregister);
       await bus?.unsubscribe(names.requests, onMessage).catch(() => undefined);
+      // A clean stop says so: a registration that lapses at once (the host is `absent` now).
+      await say(LEAVING_TTL_MS).catch(() => undefined);
       if (bus && !options.bus) await bus.close();
-      if (pub) await unregister(pub, names, hostname).catch(() => undefined);
       await Promise.all(owned.map((c) => closeRedis(c)));
     },
     async reloadAllowedSigners() {

@@ -1,9 +1,11 @@
 /**
- * The agent's entry in the node registry: a registration payload signed with the host key in
- * the registration namespace, stored at `{prefix}:node:<hostname>` with a TTL, and indexed in a
- * sorted set by heartbeat time. Refreshed every heartbeat; removed on a clean stop.
+ * The agent's registration: a payload signed with the host key in the registration namespace,
+ * announced on the `prefix:registrations` channel at start, every heartbeat and when a
+ * controller asks for a census. Controllers check it and store it in the registry
+ * (controller/registrar.ts); the agent itself writes no key, so its Redis login cannot touch
+ * any other host's entry.
  */
-import type { RedisClient } from "../../../lib/redis/client.ts";
+import type { PubSubBus } from "../../../lib/redis/bus.ts";
 import type { PayloadSigner } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
 import { sealEnvelope } from "../protocol/envelope.ts";
@@ -24,14 +26,12 @@ export interface RegistrationData {
   readonly certificate?: string | undefined;
 }
 
-/** Writes (or refreshes) the registration. */
-export async function register(
-  redis: RedisClient,
-  names: FleetNames,
+/** The signed registration text for `data` at `now`. */
+export function sealRegistration(
   signer: PayloadSigner,
   data: RegistrationData,
   now: number,
-): Promise<void> {
+): string {
   const payload: RegistrationMessage = {
     protocol: PROTOCOL_VERSION,
     type: "registration",
@@ -44,18 +44,16 @@ export async function register(
     ...(data.certificate === undefined ? {} : { certificate: data.certificate }),
     protocols: [...SUPPORTED_PROTOCOLS],
   };
-  await redis
-    .multi()
-    .set(names.node(data.hostname), sealEnvelope(payload, signer), "PX", data.ttlMs)
-    .zadd(names.nodeIndex, now, data.hostname)
-    .exec();
+  return sealEnvelope(payload, signer);
 }
 
-/** Removes the registration. */
-export async function unregister(
-  redis: RedisClient,
+/** Announces the registration to every controller listening. */
+export async function announce(
+  bus: PubSubBus,
   names: FleetNames,
-  hostname: string,
+  signer: PayloadSigner,
+  data: RegistrationData,
+  now: number,
 ): Promise<void> {
-  await redis.multi().del(names.node(hostname)).zrem(names.nodeIndex, hostname).exec();
+  await bus.publish(names.registrations, sealRegistration(signer, data, now));
 }

@@ -43,6 +43,7 @@ import { loadKnownHosts } from "./known-hosts.ts";
 import { LastKnown } from "./last-known.ts";
 import { EnrollmentLedger } from "./ledger.ts";
 import { NoMatchError } from "./no-match.ts";
+import { Registrar } from "./registrar.ts";
 import { RegistryReader } from "./registry-reader.ts";
 import { ReplyIntake } from "./reply-intake.ts";
 import { SHUTDOWN_REASON, withRollout } from "./rollout.ts";
@@ -156,16 +157,41 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
         ? undefined
         : new EnrollmentLedger(config.enrollmentLedgerPath),
   });
-  const registry = new RegistryReader(
+  const freshness = {
+    clockSkewMs: config.clockSkewMs,
+    maxRegistrationTtlMs: config.maxRegistrationTtlMs,
+  };
+  const registrar: Registrar = new Registrar({
+    redis,
+    bus,
+    names,
+    acceptedKey: (host: string): string | undefined => registry.acceptedKey(host),
+    verifier: security.registrationVerifier,
+    censusSigner: security.requestSigner,
+    principal: config.principal,
+    freshness,
+    requestTtlMs: config.requestTtlMs,
+    rejections,
+    logger: log,
+    now,
+    census: config.census,
+    stored: (raw, reg, candidate) => registry.learn(raw, reg, candidate),
+  });
+  const registry: RegistryReader = new RegistryReader(
     redis,
     names,
     enrollment,
     security.registrationVerifier,
     rejections,
-    { clockSkewMs: config.clockSkewMs, maxRegistrationTtlMs: config.maxRegistrationTtlMs },
+    freshness,
     log,
     new LastKnown(redis, names, security.registrationVerifier, rejections),
+    registrar,
   );
+  // Listening for announcements from the start, so the registry is current at the first read.
+  registrar
+    .start()
+    .catch((err: unknown) => log.warn("registrar not started yet", { error: errorMessage(err) }));
   const replyVerifier = security.replyVerifier(
     (host) => registry.acceptedKey(host),
     (host) => registry.notAccepted(host),
@@ -377,6 +403,7 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     },
     async close() {
       for (const { collector } of open.values()) collector.abort("controller closed");
+      await registrar.stop();
       if (!options.bus) await bus.close();
       await Promise.all(owned.map((c) => closeRedis(c)));
     },

@@ -40,6 +40,15 @@ import {
   type EnrollmentDecision,
 } from "./enrollment.ts";
 import type { LastKnown } from "./last-known.ts";
+import type { Claim } from "./registrar.ts";
+
+/** What the reader needs of the registrar (registrar.ts). */
+export interface RegistrarView {
+  /** Resolves once the registrar listens (and, first time, its census is over). */
+  start(): Promise<void>;
+  /** Claims on accepted hostnames by other keys. */
+  pendingClaims(): Iterable<Claim>;
+}
 import { textDigest } from "./text-digest.ts";
 
 const MGET_CHUNK = 1_000;
@@ -122,6 +131,7 @@ export class RegistryReader {
     private readonly freshness: FreshnessOptions,
     private readonly logger: Logger,
     private readonly lastKnown: LastKnown,
+    private readonly registrar?: RegistrarView,
   ) {}
 
   /**
@@ -147,6 +157,17 @@ export class RegistryReader {
     return this.unknownFacts.has(hostname);
   }
 
+  /**
+   * Takes a registration the registrar just checked and stored (registrar.ts): the next read
+   * finds it under its index score and spends no fetch and no second verification on it.
+   */
+  learn(raw: string, reg: RegistrationMessage, candidate: Candidate): void {
+    const digest = textDigest(raw);
+    const cached = this.inspected.get(candidate.hostname)?.verified;
+    const verified: Verified = cached?.digest === digest ? cached : { digest, raw, reg, candidate };
+    this.inspected.set(candidate.hostname, { score: reg.sent_at, verified });
+  }
+
   /** Forgets what was remembered of `hostname` (retired). */
   async forget(hostname: string): Promise<void> {
     this.inspected.delete(hostname);
@@ -159,6 +180,7 @@ export class RegistryReader {
    * host without one (`absent`), by hostname.
    */
   async read(now: number): Promise<NodeInfo[]> {
+    await this.registrar?.start();
     await Promise.all([this.enrollment.refresh(now), this.lastKnown.refresh(now)]);
     const index = await this.index();
     const acceptedNames = new Set(this.enrollment.acceptedHostnames());
@@ -210,6 +232,12 @@ export class RegistryReader {
         });
     }
     await Promise.all(remember);
+    for (const claim of this.registrar?.pendingClaims() ?? []) {
+      if (this.freshnessRefusal(claim.reg, now)) continue;
+      const decision = this.enrollment.decide(claim.candidate, now);
+      if (decision.state === "accepted") continue;
+      nodes.push(this.claimNode(claim, decision));
+    }
     const unknown = new Set<string>();
     for (const host of acceptedNames) {
       if (accepted.has(host)) continue;
@@ -360,6 +388,23 @@ export class RegistryReader {
       absent: true,
       detail:
         lastSeen === "" ? "accepted, no registration seen since" : `no heartbeat since ${lastSeen}`,
+    };
+  }
+
+  /** A claim on an accepted hostname by another key, as `nodes pending` lists it. */
+  private claimNode(claim: Claim, decision: EnrollmentDecision): NodeInfo {
+    const { reg, candidate } = claim;
+    return {
+      hostname: candidate.hostname,
+      facts: reg.facts,
+      fingerprint: candidate.fingerprint,
+      publicKey: candidate.keyLine,
+      version: reg.version,
+      lastSeen: new Date(reg.sent_at).toISOString(),
+      state: decision.state,
+      ...(decision.via === undefined ? {} : { via: decision.via }),
+      ...(decision.keyChanged === true ? { keyChanged: true } : {}),
+      ...(decision.detail === undefined ? {} : { detail: decision.detail }),
     };
   }
 

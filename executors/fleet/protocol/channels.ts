@@ -19,11 +19,21 @@ export const ENROLLMENT_NAMESPACE = "commodore-enrollment@commodore";
 export interface FleetNames {
   /** Pub/sub channel every agent subscribes to. */
   readonly requests: string;
+  /**
+   * Pub/sub channel agents announce their signed registrations on; controllers store them
+   * (controller/registrar.ts).
+   */
+  readonly registrations: string;
+  /** String key a live registrar renews, so a CLI run knows whether to ask for a census. */
+  readonly registrar: string;
   /** Pub/sub channel carrying the replies to one request. */
   reply(requestId: string): string;
-  /** Sorted set hostname → last heartbeat (ms). */
+  /** Sorted set hostname → last heartbeat (ms), written by controllers. */
   readonly nodeIndex: string;
-  /** String key holding one node's signed registration (expires with its heartbeat TTL). */
+  /**
+   * String key holding one node's signed registration (expires with its heartbeat TTL), written
+   * by controllers from the host's announcement.
+   */
   node(hostname: string): string;
   /** Hash hostname → controller-signed acceptance of that hostname's key. */
   readonly pins: string;
@@ -40,6 +50,8 @@ export interface FleetNames {
 export function fleetNames(prefix: string = DEFAULT_PREFIX): FleetNames {
   return {
     requests: `${prefix}:requests`,
+    registrations: `${prefix}:registrations`,
+    registrar: `{${prefix}}:registrar`,
     reply: (id) => `${prefix}:reply:{${id}}`,
     nodeIndex: `{${prefix}}:nodes`,
     node: (hostname) => `{${prefix}}:node:${hostname}`,

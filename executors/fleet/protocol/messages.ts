@@ -116,8 +116,29 @@ export const cancelSchema = z.object({
 /** A verified cancel. */
 export type CancelMessage = z.infer<typeof cancelSchema>;
 
+/**
+ * Asks every agent to announce its registration now, on the registrations channel: sent by a
+ * controller that starts with no registrar live (controller/registrar.ts). Travels on the
+ * request channel, signed like a request; an agent answers at most once a second. Agents that
+ * predate it refuse it as malformed (counted) and announce at their next heartbeat.
+ */
+export const censusSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  type: z.literal("census"),
+  id: z.string().uuid(),
+  issued_at: epochMs,
+  expires_at: epochMs,
+  sender: name,
+});
+/** A verified census. */
+export type CensusMessage = z.infer<typeof censusSchema>;
+
 /** Everything the request channel carries. */
-export const controlSchema = z.discriminatedUnion("type", [requestSchema, cancelSchema]);
+export const controlSchema = z.discriminatedUnion("type", [
+  requestSchema,
+  cancelSchema,
+  censusSchema,
+]);
 /** A verified message of the request channel. */
 export type ControlMessage = z.infer<typeof controlSchema>;
 

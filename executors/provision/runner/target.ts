@@ -6,7 +6,12 @@
  * refused before ansible starts.
  */
 import { findHosts, type KnownHost } from "../hosts.ts";
-import { HostUnreachableError, InvalidHostError, UnknownHostKeyError } from "../errors.ts";
+import {
+  AbsentHostError,
+  HostUnreachableError,
+  InvalidHostError,
+  UnknownHostKeyError,
+} from "../errors.ts";
 import { isIpAddress, normalizeAddress, type NetworkSet } from "../net.ts";
 import { keyscan, knownHostsName, parseHostKey, preferredKey, type HostKey } from "./host-key.ts";
 import type { HostKeyPins } from "./pins.ts";
@@ -72,6 +77,7 @@ export async function resolveTarget(
     );
   }
   const match = matches[0];
+  if (match?.absent !== undefined) throw new AbsentHostError(match.hostname, match.absent);
   if (match) return registeredTarget(match, address, deps.defaultPort);
   const ip = normalizeAddress(address ?? host);
   if (ip === undefined || !isIpAddress(ip) || !deps.tofuNetworks.contains(ip)) {

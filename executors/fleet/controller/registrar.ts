@@ -1,0 +1,366 @@
+/**
+ * The registrar: agents announce their signed registrations on the `prefix:registrations`
+ * channel, and controllers — the only ones whose Redis login may write the registry — check
+ * each one and store it at `{prefix}:node:<hostname>` (with its TTL) and in the index. So the
+ * registry says what each host itself signed, and no agent login can delete, overwrite or fill
+ * another host's entry (app/redis-acl.ts gives agents no registry key at all).
+ *
+ * For each announcement, before anything is stored:
+ * - its size is checked ({@link MAX_REGISTRATION_BYTES}) before it is parsed;
+ * - the signature must verify with the key the registration names, and it must be fresh;
+ * - under an accepted hostname, only the accepted key may write: another key is counted as
+ *   `key_mismatch` and kept apart as a claim for `nodes pending` (bounded, in memory), never
+ *   stored over the accepted host;
+ * - announcements for hostnames not accepted share a token bucket ({@link UNACCEPTED_BURST}
+ *   at once, refilled at {@link UNACCEPTED_PER_SECOND}), and those over it are dropped and
+ *   counted before any signature is checked, so a flood of junk costs a parse each, not a
+ *   verification, while a census of a large new fleet still goes through.
+ *
+ * A controller that starts (or a CLI run when no registrar is live) asks for a census: a signed
+ * message on the request channel to which every agent answers by announcing itself at once.
+ * Registrars mark themselves live at `{prefix}:registrar` so a CLI run can tell.
+ */
+import { randomUUID } from "node:crypto";
+import { errorMessage } from "../../../lib/errors.ts";
+import type { Logger } from "../../../lib/log.ts";
+import type { PubSubBus } from "../../../lib/redis/bus.ts";
+import type { RedisClient } from "../../../lib/redis/client.ts";
+import type { PayloadSigner, PayloadVerifier } from "../protocol/auth.ts";
+import type { FleetNames } from "../protocol/channels.ts";
+import { openEnvelope, sealEnvelope } from "../protocol/envelope.ts";
+import { parsePublicKeyLine } from "../protocol/keys.ts";
+import {
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOLS,
+  registrationSchema,
+  type CensusMessage,
+  type RegistrationMessage,
+} from "../protocol/messages.ts";
+import type { RejectionRecorder } from "../protocol/rejections.ts";
+import type { Candidate } from "./enrollment.ts";
+import type { FreshnessOptions } from "./registry-reader.ts";
+import { MAX_REGISTRATION_BYTES } from "./registry-reader.ts";
+
+/** Announcements of hosts not accepted verified per second, sustained (the rest are dropped). */
+export const UNACCEPTED_PER_SECOND = 1_000;
+/** …and at most this many at once (a census of a new fleet, a burst of new hosts). */
+export const UNACCEPTED_BURST = 20_000;
+/** Most claims on accepted hostnames by other keys kept for `nodes pending`. */
+export const MAX_CLAIMS = 1_000;
+/** How long a registrar's mark at `{prefix}:registrar` lives without being renewed. */
+export const REGISTRAR_MARK_TTL_MS = 15_000;
+/** How often a registrar renews its mark. */
+const REGISTRAR_MARK_EVERY_MS = 5_000;
+/** A census is over once no announcement arrived for this long and every one is stored… */
+export const CENSUS_QUIET_MS = 150;
+/** …or after this long, whichever comes first. */
+export const CENSUS_MAX_MS = 10_000;
+/** Validity of a census message. */
+const CENSUS_TTL_MS = 30_000;
+const MS_PER_SECOND = 1_000;
+
+/** Everything a registrar needs. */
+export interface RegistrarDeps {
+  readonly redis: RedisClient;
+  readonly bus: PubSubBus;
+  readonly names: FleetNames;
+  /** The key accepted for a hostname (a stored record, known_hosts, a certificate), if any. */
+  readonly acceptedKey: (hostname: string) => string | undefined;
+  readonly verifier: PayloadVerifier;
+  /** Signs census messages (the controller's request signer). */
+  readonly censusSigner: PayloadSigner;
+  readonly principal: string;
+  readonly freshness: FreshnessOptions;
+  readonly requestTtlMs: number;
+  readonly rejections: RejectionRecorder;
+  readonly logger: Logger;
+  readonly now: () => number;
+  /** Called with every registration stored (the registry reader's cache takes it). */
+  readonly stored?: (raw: string, reg: RegistrationMessage, candidate: Candidate) => void;
+  /**
+   * When the first start asks every agent to announce itself: `always` (a long-running
+   * controller such as the bot), or `unless-live` (a CLI run: only when no registrar marked
+   * itself live, since one that is keeps the registry current).
+   */
+  readonly census: CensusPolicy;
+}
+
+/** See {@link RegistrarDeps.census}. */
+export type CensusPolicy = "always" | "unless-live";
+
+/** A registration under an accepted hostname signed by another key. */
+export interface Claim {
+  readonly reg: RegistrationMessage;
+  readonly candidate: Candidate;
+}
+
+/** Stores one checked registration in the registry (the controller's write, nobody else's). */
+export async function storeRegistration(
+  redis: RedisClient,
+  names: FleetNames,
+  raw: string,
+  reg: RegistrationMessage,
+): Promise<void> {
+  await redis
+    .multi()
+    .set(names.node(reg.hostname), raw, "PX", reg.ttl_ms)
+    .zadd(names.nodeIndex, reg.sent_at, reg.hostname)
+    .exec();
+}
+
+/** The fields an announcement claims, read without checking anything (for the budget). */
+function peek(raw: string): { hostname: string; publicKey: string } | undefined {
+  try {
+    const envelope = JSON.parse(raw) as { payload?: unknown };
+    if (typeof envelope.payload !== "string") return undefined;
+    const p = JSON.parse(envelope.payload) as { hostname?: unknown; public_key?: unknown };
+    return typeof p.hostname === "string" && typeof p.public_key === "string"
+      ? { hostname: p.hostname, publicKey: p.public_key }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ingests announcements while started. */
+export class Registrar {
+  private readonly claims = new Map<string, Claim>();
+  private readonly newest = new Map<string, number>();
+  private tokens = UNACCEPTED_BURST;
+  private tokensAt = 0;
+  /** Announcements being checked or stored (a census waits for them). */
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private markTimer: NodeJS.Timeout | undefined;
+  private started: Promise<void> | undefined;
+  private heard: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private offRestored: (() => void) | undefined;
+  /** This registrar's mark value, so a clean stop removes its own mark only. */
+  private readonly markId = randomUUID();
+  private readonly handler = (raw: string): void => this.onAnnouncement(raw);
+
+  constructor(private readonly deps: RegistrarDeps) {}
+
+  /** Claims on accepted hostnames by other keys, for `nodes pending`. */
+  pendingClaims(): IterableIterator<Claim> {
+    return this.claims.values();
+  }
+
+  /** Subscribes and marks this registrar live; the first call asks for a census. */
+  start(): Promise<void> {
+    // A start that failed (Redis not reachable yet) is tried again by the next caller.
+    this.started ??= this.begin().catch((err: unknown) => {
+      this.started = undefined;
+      throw err;
+    });
+    return this.started;
+  }
+
+  /** Stops ingesting. */
+  async stop(): Promise<void> {
+    clearInterval(this.markTimer);
+    this.offRestored?.();
+    if (this.started === undefined) return;
+    const { bus, redis, names } = this.deps;
+    await bus.unsubscribe(names.registrations, this.handler).catch(() => undefined);
+    if ((await redis.get(names.registrar).catch(() => null)) === this.markId)
+      await redis.del(names.registrar).catch(() => undefined);
+  }
+
+  private async begin(): Promise<void> {
+    const { bus, names } = this.deps;
+    await bus.subscribe(names.registrations, this.handler);
+    // Announcements made while the subscription was down are lost: ask again once it is back.
+    this.offRestored = bus.onRestored(() => {
+      this.census().catch((err: unknown) =>
+        this.deps.logger.warn("census after reconnect failed", { error: errorMessage(err) }),
+      );
+    });
+    const othersLive =
+      this.deps.census === "unless-live" && (await this.deps.redis.exists(names.registrar)) === 1;
+    await this.mark();
+    this.markTimer = setInterval(
+      () => void this.mark().catch(() => undefined),
+      REGISTRAR_MARK_EVERY_MS,
+    );
+    this.markTimer.unref();
+    // With another registrar live the registry is current: no need to ask every agent again.
+    if (!othersLive) await this.census();
+  }
+
+  private async mark(): Promise<void> {
+    await this.deps.redis.set(this.deps.names.registrar, this.markId, "PX", REGISTRAR_MARK_TTL_MS);
+  }
+
+  /**
+   * Asks every agent to announce itself now, and returns once announcements stop arriving
+   * ({@link CENSUS_QUIET_MS}) or after {@link CENSUS_MAX_MS}.
+   */
+  census(): Promise<void> {
+    this.running ??= this.ask().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async ask(): Promise<void> {
+    const { bus, names, now } = this.deps;
+    const issued = now();
+    const message: CensusMessage = {
+      protocol: PROTOCOL_VERSION,
+      type: "census",
+      id: randomUUID(),
+      issued_at: issued,
+      expires_at: issued + Math.min(CENSUS_TTL_MS, this.deps.requestTtlMs),
+      sender: this.deps.principal,
+    };
+    const started = performance.now();
+    await new Promise<void>((resolve) => {
+      let quiet: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(quiet);
+        clearTimeout(cap);
+        this.heard = undefined;
+        this.drained = undefined;
+        resolve();
+      };
+      const cap = setTimeout(done, CENSUS_MAX_MS);
+      // Quiet, and everything heard is stored: then the registry holds the census.
+      const settle = () => {
+        if (this.inFlight === 0) return done();
+        this.drained = () => {
+          this.drained = undefined;
+          done();
+        };
+      };
+      this.heard = () => {
+        clearTimeout(quiet);
+        quiet = setTimeout(settle, CENSUS_QUIET_MS);
+      };
+      this.heard();
+      bus
+        .publish(names.requests, sealEnvelope(message, this.deps.censusSigner))
+        .catch(() => done());
+    });
+    this.deps.logger.debug("census done", { ms: Math.round(performance.now() - started) });
+  }
+
+  private spend(): boolean {
+    const t = this.deps.now();
+    const refill = ((t - this.tokensAt) * UNACCEPTED_PER_SECOND) / MS_PER_SECOND;
+    this.tokens = Math.min(UNACCEPTED_BURST, this.tokens + Math.max(0, refill));
+    this.tokensAt = t;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
+  private onAnnouncement(raw: string): void {
+    const { rejections } = this.deps;
+    this.heard?.();
+    if (raw.length > MAX_REGISTRATION_BYTES)
+      return rejections.record({
+        reason: "oversize",
+        detail: `registration of ${raw.length} characters, more than ${MAX_REGISTRATION_BYTES}`,
+      });
+    const claimed = peek(raw);
+    if (claimed === undefined)
+      return rejections.record({
+        reason: "malformed_envelope",
+        detail: "registration announcement",
+      });
+    const accepted = this.deps.acceptedKey(claimed.hostname);
+    if (accepted === undefined || !sameKey(accepted, claimed.publicKey)) {
+      if (!this.spend())
+        return rejections.record(
+          {
+            reason: "backlog_full",
+            detail: `announcements of hosts not accepted beyond ${UNACCEPTED_PER_SECOND} a second (burst ${UNACCEPTED_BURST})`,
+          },
+          { hostname: claimed.hostname.slice(0, MAX_LOGGED_NAME) },
+        );
+    }
+    this.inFlight++;
+    this.ingest(raw, accepted)
+      .catch((err: unknown) =>
+        this.deps.logger.warn("storing a registration failed", {
+          hostname: claimed.hostname.slice(0, MAX_LOGGED_NAME),
+          error: errorMessage(err),
+        }),
+      )
+      .finally(() => {
+        this.inFlight--;
+        if (this.inFlight === 0) this.drained?.();
+      });
+  }
+
+  private async ingest(raw: string, acceptedKey: string | undefined): Promise<void> {
+    const { rejections, verifier, names, redis } = this.deps;
+    const now = this.deps.now();
+    const opened = openEnvelope(raw, registrationSchema, SUPPORTED_PROTOCOLS);
+    if (!opened.ok) return rejections.record(opened.rejection, { message: "registration" });
+    const { message: reg, payload, sig } = opened.opened;
+    let key: { line: string; fingerprint: string };
+    try {
+      key = parsePublicKeyLine(reg.public_key);
+    } catch (err) {
+      return rejections.record({
+        reason: "malformed_payload",
+        detail: `public_key: ${(err as Error).message}`,
+      });
+    }
+    const { clockSkewMs, maxRegistrationTtlMs } = this.deps.freshness;
+    const age = now - reg.sent_at;
+    if (age > Math.min(reg.ttl_ms, maxRegistrationTtlMs) + clockSkewMs || -age > clockSkewMs)
+      return rejections.record(
+        {
+          reason: "stale_registration",
+          detail: `announcement of ${reg.hostname} is ${age} ms old`,
+        },
+        { hostname: reg.hostname },
+      );
+    const bad = verifier.verifyAsync
+      ? await verifier.verifyAsync(payload, sig, key.line, now)
+      : verifier.verify(payload, sig, key.line, now);
+    if (bad) return rejections.record(bad, { hostname: reg.hostname, message: "registration" });
+    const candidate: Candidate = {
+      hostname: reg.hostname,
+      keyLine: key.line,
+      fingerprint: key.fingerprint,
+      ...(reg.certificate === undefined ? {} : { certificate: reg.certificate }),
+    };
+    if (acceptedKey !== undefined && acceptedKey !== key.line) {
+      // Another key under an accepted hostname: it never replaces the accepted host's entry.
+      const id = `${reg.hostname} ${key.fingerprint}`;
+      if (!this.claims.has(id)) {
+        if (this.claims.size >= MAX_CLAIMS) this.claims.clear();
+        rejections.record(
+          {
+            reason: "key_mismatch",
+            detail: `${reg.hostname} announced with ${key.fingerprint}, not its accepted key`,
+          },
+          { hostname: reg.hostname, fingerprint: key.fingerprint },
+        );
+      }
+      this.claims.set(id, { reg, candidate });
+      return;
+    }
+    // Only ever forward in time: an older announcement replayed does not undo a newer one.
+    if ((this.newest.get(reg.hostname) ?? 0) >= reg.sent_at) return;
+    if (this.newest.size >= MAX_TRACKED) this.newest.clear();
+    this.newest.set(reg.hostname, reg.sent_at);
+    await storeRegistration(redis, names, raw, reg);
+    this.deps.stored?.(raw, reg, candidate);
+  }
+}
+
+/** Longest hostname put in a log line (an announcement's name is the sender's choice). */
+const MAX_LOGGED_NAME = 255;
+/** Hostnames whose newest stored announcement time is remembered. */
+const MAX_TRACKED = 200_000;
+
+/** True when two key lines name the same key (type and base64; comments aside). */
+function sameKey(a: string, b: string): boolean {
+  const [ta, ka] = a.split(" ");
+  const [tb, kb] = b.split(" ");
+  return ta === tb && ka === kb;
+}

@@ -17,9 +17,13 @@ function nodeLine(n: NodeInfo): string {
   return `${n.hostname} ${enrollmentTag(n)}${facts} (seen ${n.lastSeen})`;
 }
 
-/** `[pending SHA256:… key changed] ` for a host whose key is not accepted, else "". */
+/**
+ * `[pending SHA256:… key changed] ` for a host whose key is not accepted, `[absent: no
+ * heartbeat since …] ` for an accepted one without a fresh registration, else "".
+ */
 export function enrollmentTag(n: NodeInfo): string {
-  if (n.state === "accepted") return "";
+  if (n.state === "accepted")
+    return n.absent === true ? `[absent: ${n.detail ?? "no heartbeat"}] ` : "";
   return `[${n.state} ${n.fingerprint}${n.keyChanged === true ? " key changed" : ""}] `;
 }
 

@@ -10,7 +10,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sealRegistration } from "../../executors/fleet/agent/registration.ts";
 import { MAX_REGISTRATION_BYTES } from "../../executors/fleet/controller/registry-reader.ts";
-import { UNACCEPTED_PER_SECOND } from "../../executors/fleet/controller/registrar.ts";
+import {
+  ACCEPTED_PER_HOST_BURST,
+  MAX_PENDING_HOSTS,
+} from "../../executors/fleet/controller/registrar.ts";
 import { sshsigSigner } from "../../executors/fleet/protocol/auth.ts";
 import { REGISTRATION_NAMESPACE } from "../../executors/fleet/protocol/channels.ts";
 import { loadPrivateKey } from "../../executors/fleet/protocol/keys.ts";
@@ -22,6 +25,7 @@ import {
   type AclController,
   type AclFleet,
 } from "../harness/acl-fleet.ts";
+import { waitFor } from "../harness/ports.ts";
 import { makeKey } from "../harness/ssh-keys.ts";
 import { context, rejected } from "./helpers.ts";
 
@@ -88,17 +92,59 @@ describe("registrations channel: an agent login announces, controllers decide", 
     assert.equal(await fleet.admin.exists(names.node("new01")), 0);
   });
 
-  test("a flood of junk announcements: a budget of verifications, a bounded log, every answer true", async () => {
+  test("forged announcements naming an accepted host with its public key: a few checks each, answers true", async () => {
+    const web01 = fleet.agents.get("web01");
+    assert.ok(web01);
+    const before = rejected(c.metrics, "controller", "backlog_full");
+    const badBefore = rejected(c.metrics, "controller", "bad_signature");
+    // Signed by the attacker's key, but naming web01 and web01's public key.
+    const forged = sealRegistration(
+      signer,
+      {
+        hostname: "web01",
+        facts: { role: "db" },
+        publicKey: web01.key.publicLine,
+        version: "evil",
+        ttlMs: TTL_MS,
+      },
+      Date.now(),
+    );
+    const FORGED = 200;
+    await Promise.all(
+      Array.from({ length: FORGED }, () => fleet.attacker.publish(names.registrations, forged)),
+    );
+    await waitFor(
+      "the forgeries dropped or refused",
+      () =>
+        rejected(c.metrics, "controller", "backlog_full") -
+          before +
+          rejected(c.metrics, "controller", "bad_signature") -
+          badBefore >=
+        FORGED,
+    );
+    const checked = rejected(c.metrics, "controller", "bad_signature") - badBefore;
+    assert.ok(checked <= ACCEPTED_PER_HOST_BURST + 2, `${checked} signatures checked`);
+    const r = await c.execute({ provider: "ping", args: [], where: { role: "web" } }, context());
+    assert.deepEqual(
+      r.hosts.map((h) => [h.hostname, h.status]),
+      [["web01", "ok"]],
+    );
+  });
+
+  test("a flood of junk announcements: a bounded registry, a bounded log, every answer true", async () => {
     const warnBefore = warnLines(c.logLines).length;
-    const FLOOD = 3_000;
+    const FLOOD = MAX_PENDING_HOSTS + 1_000;
     const sends: Promise<number>[] = [];
     for (let i = 0; i < FLOOD; i++) sends.push(announce(`junk${i}`, { role: "web" }));
     await Promise.all(sends);
-    await new Promise((r) => setTimeout(r, 300));
-    const dropped = rejected(c.metrics, "controller", "backlog_full");
-    assert.ok(dropped >= FLOOD - 2 * UNACCEPTED_PER_SECOND, `${dropped} dropped unverified`);
+    // Checked as they arrive; once MAX_PENDING_HOSTS wait for an operator, the rest are dropped.
+    await waitFor(
+      "the flood checked",
+      () => rejected(c.metrics, "controller", "backlog_full") >= FLOOD - MAX_PENDING_HOSTS,
+    );
     const stored = await fleet.admin.zcard(names.nodeIndex);
-    assert.ok(stored <= 2 + 2 * UNACCEPTED_PER_SECOND, `${stored} index entries`);
+    assert.ok(stored <= 2 + MAX_PENDING_HOSTS, `${stored} index entries`);
+    assert.ok((await c.enrollment.unaccepted()).length <= MAX_PENDING_HOSTS + 1);
     assert.ok(
       warnLines(c.logLines).length - warnBefore <= 10,
       "a rate-limited summary, not a line each",

@@ -99,7 +99,11 @@ export function resultSpeech(result: CommandResult): Spoken {
       return {
         speech: `${result.nodes.length} ${plural(result.nodes.length, "node is", "nodes are")} registered.`,
         cardTitle: "nodes",
-        cardLines: result.nodes.map((n) => `${n.hostname} (${n.version}, last seen ${n.lastSeen})`),
+        cardLines: result.nodes.map((n) =>
+          n.absent === true
+            ? `${n.hostname} (absent: ${n.detail ?? "no heartbeat"})`
+            : `${n.hostname} (${n.version}, last seen ${n.lastSeen})`,
+        ),
       };
     case "text":
       return {

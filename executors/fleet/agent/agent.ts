@@ -28,6 +28,7 @@ import { FilterTooCostlyError } from "../protocol/match-budget.ts";
 import {
   PROTOCOL_VERSION,
   SINGLE_REPLY_PROTOCOL,
+  LEAVING_TTL_MS,
   type CancelMessage,
   type ReplyMessage,
   type RequestMessage,
@@ -47,8 +48,6 @@ import { announce } from "./registration.ts";
 import { EXIT, ProviderRunner } from "./runner.ts";
 import { sshAgentSecurity, type AgentSecurity } from "./security.ts";
 
-/** The lifetime of the registration a stopping agent announces: it lapses at once. */
-const LEAVING_TTL_MS = 1;
 /** An agent announces itself for at most one census a second, however many arrive. */
 export const CENSUS_MIN_INTERVAL_MS = 1_000;
 

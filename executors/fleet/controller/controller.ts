@@ -175,7 +175,12 @@ export function createFleetExecutor(options: FleetExecutorOptions): FleetExecuto
     logger: log,
     now,
     census: config.census,
+    mayBeAccepted: (candidate) => {
+      const decision = enrollment.decide(candidate, now());
+      return decision.state === "accepted" || enrollment.mayTrustOnFirstUse(decision);
+    },
     stored: (raw, reg, candidate) => registry.learn(raw, reg, candidate),
+    left: (hostname) => registry.dropLive(hostname),
   });
   const registry: RegistryReader = new RegistryReader(
     redis,

@@ -11,10 +11,15 @@
  * - under an accepted hostname, only the accepted key may write: another key is counted as
  *   `key_mismatch` and kept apart as a claim for `nodes pending` (bounded, in memory), never
  *   stored over the accepted host;
+ * - at most {@link MAX_PENDING_HOSTS} hosts waiting for an operator are stored at once;
  * - announcements for hostnames not accepted share a token bucket ({@link UNACCEPTED_BURST}
  *   at once, refilled at {@link UNACCEPTED_PER_SECOND}), and those over it are dropped and
  *   counted before any signature is checked, so a flood of junk costs a parse each, not a
- *   verification, while a census of a large new fleet still goes through.
+ *   verification, while a census of a large new fleet still goes through;
+ * - announcements naming an accepted host with its accepted key (which anyone can copy) get
+ *   {@link ACCEPTED_PER_HOST_BURST} verifications per host, refilled one a second: forgeries
+ *   cost a bounded amount, and at worst delay that host's live status (a request it answers
+ *   still counts it).
  *
  * A controller that starts (or a CLI run when no registrar is live) asks for a census: a signed
  * message on the request channel to which every agent answers by announcing itself at once.
@@ -33,6 +38,7 @@ import {
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOLS,
   registrationSchema,
+  LEAVING_TTL_MS,
   type CensusMessage,
   type RegistrationMessage,
 } from "../protocol/messages.ts";
@@ -43,8 +49,19 @@ import { MAX_REGISTRATION_BYTES } from "./registry-reader.ts";
 
 /** Announcements of hosts not accepted verified per second, sustained (the rest are dropped). */
 export const UNACCEPTED_PER_SECOND = 1_000;
+/**
+ * Announcements one accepted host may have verified at once (refilled one a second): a
+ * heartbeat, a census and a reconnect fit; a flood of forgeries naming it does not.
+ */
+export const ACCEPTED_PER_HOST_BURST = 5;
 /** …and at most this many at once (a census of a new fleet, a burst of new hosts). */
 export const UNACCEPTED_BURST = 20_000;
+/**
+ * Most hosts waiting for an operator's acceptance kept in the registry at once: more are
+ * dropped (counted) until some are accepted, rejected or lapse, so an agent login filling the
+ * registry with junk hostnames costs every read a bounded amount.
+ */
+export const MAX_PENDING_HOSTS = 2_000;
 /** Most claims on accepted hostnames by other keys kept for `nodes pending`. */
 export const MAX_CLAIMS = 1_000;
 /** How long a registrar's mark at `{prefix}:registrar` lives without being renewed. */
@@ -75,6 +92,13 @@ export interface RegistrarDeps {
   readonly rejections: RejectionRecorder;
   readonly logger: Logger;
   readonly now: () => number;
+  /**
+   * True when a key no record accepts yet will be accepted without an operator (known_hosts,
+   * a host certificate, trust on first use): such hosts are not held to the pending limit.
+   */
+  readonly mayBeAccepted: (candidate: Candidate) => boolean;
+  /** Called when a host announced a clean stop and its live entry was removed. */
+  readonly left?: (hostname: string) => void;
   /** Called with every registration stored (the registry reader's cache takes it). */
   readonly stored?: (raw: string, reg: RegistrationMessage, candidate: Candidate) => void;
   /**
@@ -126,6 +150,8 @@ function peek(raw: string): { hostname: string; publicKey: string } | undefined 
 export class Registrar {
   private readonly claims = new Map<string, Claim>();
   private readonly newest = new Map<string, number>();
+  private readonly pending = new Map<string, number>();
+  private readonly perHost = new Map<string, { tokens: number; at: number }>();
   private tokens = UNACCEPTED_BURST;
   private tokensAt = 0;
   /** Announcements being checked or stored (a census waits for them). */
@@ -141,6 +167,13 @@ export class Registrar {
   private readonly handler = (raw: string): void => this.onAnnouncement(raw);
 
   constructor(private readonly deps: RegistrarDeps) {}
+
+  /** Live registrations of hosts not accepted, pending an operator, with their expiry. */
+  private pendingCount(now: number): number {
+    if (this.pending.size >= MAX_PENDING_HOSTS)
+      for (const [host, until] of this.pending) if (until < now) this.pending.delete(host);
+    return this.pending.size;
+  }
 
   /** Claims on accepted hostnames by other keys, for `nodes pending`. */
   pendingClaims(): IterableIterator<Claim> {
@@ -244,6 +277,22 @@ export class Registrar {
     this.deps.logger.debug("census done", { ms: Math.round(performance.now() - started) });
   }
 
+  /** One of `hostname`'s verifications ({@link ACCEPTED_PER_HOST_BURST}, refilled 1 a second). */
+  private spendFor(hostname: string): boolean {
+    const t = this.deps.now();
+    const bucket = this.perHost.get(hostname) ?? { tokens: ACCEPTED_PER_HOST_BURST, at: t };
+    bucket.tokens = Math.min(
+      ACCEPTED_PER_HOST_BURST,
+      bucket.tokens + Math.max(0, (t - bucket.at) / MS_PER_SECOND),
+    );
+    bucket.at = t;
+    if (this.perHost.size >= MAX_TRACKED) this.perHost.clear();
+    this.perHost.set(hostname, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens--;
+    return true;
+  }
+
   private spend(): boolean {
     const t = this.deps.now();
     const refill = ((t - this.tokensAt) * UNACCEPTED_PER_SECOND) / MS_PER_SECOND;
@@ -269,7 +318,18 @@ export class Registrar {
         detail: "registration announcement",
       });
     const accepted = this.deps.acceptedKey(claimed.hostname);
-    if (accepted === undefined || !sameKey(accepted, claimed.publicKey)) {
+    if (accepted !== undefined && sameKey(accepted, claimed.publicKey)) {
+      // Anyone can copy an accepted host's public key into a forged announcement: each host
+      // gets a few verifications a second, so forgeries cost a bounded amount per host.
+      if (!this.spendFor(claimed.hostname))
+        return rejections.record(
+          {
+            reason: "backlog_full",
+            detail: `more than ${ACCEPTED_PER_HOST_BURST} announcements of one accepted host at once`,
+          },
+          { hostname: claimed.hostname },
+        );
+    } else {
       if (!this.spend())
         return rejections.record(
           {
@@ -346,6 +406,27 @@ export class Registrar {
     }
     // Only ever forward in time: an older announcement replayed does not undo a newer one.
     if ((this.newest.get(reg.hostname) ?? 0) >= reg.sent_at) return;
+    if (reg.ttl_ms === LEAVING_TTL_MS) {
+      // A clean stop, signed by the host's own (accepted) key: its live entry goes now.
+      this.newest.set(reg.hostname, reg.sent_at);
+      this.pending.delete(reg.hostname);
+      await redis.multi().del(names.node(reg.hostname)).zrem(names.nodeIndex, reg.hostname).exec();
+      this.deps.left?.(reg.hostname);
+      return;
+    }
+    if (acceptedKey === undefined && !this.deps.mayBeAccepted(candidate)) {
+      // Waiting for an operator: at most MAX_PENDING_HOSTS of those are in the registry.
+      const until = now + Math.min(reg.ttl_ms, maxRegistrationTtlMs);
+      if (!this.pending.has(reg.hostname) && this.pendingCount(now) >= MAX_PENDING_HOSTS)
+        return rejections.record(
+          {
+            reason: "backlog_full",
+            detail: `${MAX_PENDING_HOSTS} hosts already wait for acceptance; ${reg.hostname} is not listed yet`,
+          },
+          { hostname: reg.hostname },
+        );
+      this.pending.set(reg.hostname, until);
+    } else this.pending.delete(reg.hostname);
     if (this.newest.size >= MAX_TRACKED) this.newest.clear();
     this.newest.set(reg.hostname, reg.sent_at);
     await storeRegistration(redis, names, raw, reg);

@@ -8,9 +8,10 @@
  * holds; changed ones (every heartbeat changes `sent_at`) are verified once each, all of a read
  * together, on the verification threads when the verifier can; expired entries are pruned.
  *
- * The registry is written by agents, so it is only a cache of who is live: it never decides who
- * is expected (controller.ts asks {@link RegistryReader.read} for the accepted hosts, live or
- * `absent`). Its cost is bounded whatever an agent login writes there: an entry is re-read only
+ * The registry is written by controllers from agents' announcements (registrar.ts), and is only
+ * a cache of who is live: it never decides who is expected (controller.ts asks {@link RegistryReader.read} for the accepted hosts, live or
+ * `absent`). Its cost is bounded whatever ends up there (older agents, or a login that may still
+ * write it): an entry is re-read only
  * when its index score (the heartbeat time) changes, its size is checked (`STRLEN`) before it is
  * fetched, at most {@link MAX_REGISTRY_ENTRIES} index names and
  * {@link MAX_INSPECT_PER_READ} changed entries of unaccepted hosts are looked at per read, and a
@@ -166,6 +167,11 @@ export class RegistryReader {
     const cached = this.inspected.get(candidate.hostname)?.verified;
     const verified: Verified = cached?.digest === digest ? cached : { digest, raw, reg, candidate };
     this.inspected.set(candidate.hostname, { score: reg.sent_at, verified });
+  }
+
+  /** Forgets `hostname`'s live registration (its agent announced a clean stop). */
+  dropLive(hostname: string): void {
+    this.inspected.delete(hostname);
   }
 
   /** Forgets what was remembered of `hostname` (retired). */

@@ -178,3 +178,8 @@ export const registrationSchema = z.object({
 });
 /** A registration payload. */
 export type RegistrationMessage = z.infer<typeof registrationSchema>;
+/**
+ * The `ttl_ms` of a registration that announces a clean stop: controllers remove the host's
+ * live entry at once (it is `absent` from then on, if accepted).
+ */
+export const LEAVING_TTL_MS = 1;

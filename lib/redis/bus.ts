@@ -16,6 +16,9 @@ import type { Cluster, Redis } from "ioredis";
 import { closeRedis, waitReady } from "../redis.ts";
 import { isCluster, type RedisClient } from "./client.ts";
 
+/** How long after the subscription connection is ready again its restore listeners run. */
+export const RESTORE_SETTLE_MS = 250;
+
 /** Receives one message of a subscribed channel. */
 export type BusHandler = (message: string, channel: string) => void;
 
@@ -68,16 +71,13 @@ export function createBus(client: RedisClient, where = "the configured server"):
     wasReady = true;
     if (!wasLost) return;
     wasLost = false;
-    // Nobody listening: no PING (an agent's login may not send one).
-    if (restored.size === 0) return;
-    // ioredis subscribes again on this connection as it becomes ready; a PING's answer comes
-    // after those confirmations, so listeners run once the channels are back.
-    sub.ping().then(
-      () => {
-        for (const fn of [...restored]) fn();
-      },
-      () => undefined,
-    );
+    // ioredis subscribes again as this connection becomes ready; listeners run a moment later,
+    // once those subscriptions are in place (no command of ours: an agent's login may send
+    // nothing but SUBSCRIBE here).
+    setTimeout(() => {
+      if (closing || !wasReady) return;
+      for (const fn of [...restored]) fn();
+    }, RESTORE_SETTLE_MS).unref();
   });
   const lost = () => {
     if (!wasReady || closing) return;

@@ -137,6 +137,7 @@ export function createAgent(options: AgentOptions): Agent {
   let facts: Facts = { ...config.facts };
   let hostname = config.hostname ?? "";
   let heartbeat: NodeJS.Timeout | undefined;
+  let offRestored: (() => void) | undefined;
   let stopped = false;
   /** Aborts the reload in progress, if any. */
   let reloading: AbortController | undefined;
@@ -341,6 +342,8 @@ export function createAgent(options: AgentOptions): Agent {
       await bus.subscribe(names.requests, onMessage);
       await beat();
       pub.on("ready", reregister);
+      // Back on the request channel after a reconnect: announce, in case a census went by.
+      offRestored = bus.onRestored(reregister);
       heartbeat = setInterval(() => {
         beat().catch((err: unknown) => log.warn("heartbeat failed", { error: errorMessage(err) }));
       }, config.heartbeatMs);
@@ -358,6 +361,7 @@ export function createAgent(options: AgentOptions): Agent {
       clearInterval(heartbeat);
       runner.stop();
       pub?.off("ready", reregister);
+      offRestored?.();
       await bus?.unsubscribe(names.requests, onMessage).catch(() => undefined);
       // A clean stop says so: a registration that lapses at once (the host is `absent` now).
       await say(LEAVING_TTL_MS).catch(() => undefined);

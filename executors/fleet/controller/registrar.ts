@@ -72,6 +72,8 @@ const REGISTRAR_MARK_EVERY_MS = 5_000;
 export const CENSUS_QUIET_MS = 150;
 /** …or after this long, whichever comes first. */
 export const CENSUS_MAX_MS = 10_000;
+/** After a reconnect, the second census follows the first by this long. */
+const CENSUS_AGAIN_AFTER_MS = 3_000;
 /** Validity of a census message. */
 const CENSUS_TTL_MS = 30_000;
 const MS_PER_SECOND = 1_000;
@@ -205,10 +207,14 @@ export class Registrar {
     const { bus, names } = this.deps;
     await bus.subscribe(names.registrations, this.handler);
     // Announcements made while the subscription was down are lost: ask again once it is back.
+    // Agents reconnect at their own pace: ask now and once more a little later.
     this.offRestored = bus.onRestored(() => {
-      this.census().catch((err: unknown) =>
-        this.deps.logger.warn("census after reconnect failed", { error: errorMessage(err) }),
-      );
+      const ask = () =>
+        this.census().catch((err: unknown) =>
+          this.deps.logger.warn("census after reconnect failed", { error: errorMessage(err) }),
+        );
+      void ask();
+      setTimeout(() => void ask(), CENSUS_AGAIN_AFTER_MS).unref();
     });
     const othersLive =
       this.deps.census === "unless-live" && (await this.deps.redis.exists(names.registrar)) === 1;

@@ -62,6 +62,8 @@ const MODES = (process.env["BENCH_MODES"] ?? "floor,signed").split(",") as Mode[
 const PROCESSES = Number(process.env["BENCH_AGENT_PROCESSES"] ?? "2");
 const VERIFY = Number(process.env["BENCH_VERIFY_CONCURRENCY"] ?? defaultVerifyConcurrency());
 const WARMUP = 3;
+/** Expected-set computations timed per row, after the rounds. */
+const REGISTRY_READS = 20;
 const LARGE_WARMUP = 1;
 const US_PER_S = 1e6;
 const MS_PER_S = 1000;
@@ -118,6 +120,13 @@ interface Row {
   readonly settled: SettledRss | undefined;
   /** Start replies the controller skipped unverified (their complete proved the ack), per round. */
   readonly skippedPerRound: number;
+  /**
+   * The registry's cost per request: one expected-set computation (accepted hosts, live
+   * registrations, last-known facts), p50 wall ms and controller CPU ms, with every node
+   * registered and heartbeating.
+   */
+  readonly registryMs: number;
+  readonly registryCpuMs: number;
   readonly rss: RssPeaks<"controller" | "agents" | "redis">;
 }
 
@@ -190,6 +199,8 @@ async function measure(url: string, redisPidValue: number, size: number, mode: M
   const skipped = metrics.counter("commodore_fleet_starts_skipped_total", "");
   let skippedBefore = 0;
   let settled: SettledRss | undefined;
+  const registryTimes: number[] = [];
+  let registryCpuMs = 0;
   /**
    * One round, keeping only its figures: the result (10 000 replies at the largest size) must
    * not outlive it in this frame, or the steady-state RSS would count the bench's memory.
@@ -225,6 +236,14 @@ async function measure(url: string, redisPidValue: number, size: number, mode: M
     );
     threaded = verifyPool.counts.threaded - countsBefore.threaded;
     inline = verifyPool.counts.inline - countsBefore.inline;
+    const readCpu = process.cpuUsage();
+    for (let i = 0; i < REGISTRY_READS; i++) {
+      const t = performance.now();
+      const expected = await executor.expectedHosts({});
+      registryTimes.push(performance.now() - t);
+      if (expected.length !== size) throw new Error(`${mode} ${size}: ${expected.length} expected`);
+    }
+    registryCpuMs = cpuMs(readCpu) / REGISTRY_READS;
     if (large) {
       process.stderr.write(`waiting up to ${SETTLE_MAX_MS} ms for the controller to settle…\n`);
       settled = await settledRss(SETTLE_MAX_MS, SETTLE_AFTER_MS);
@@ -256,6 +275,11 @@ async function measure(url: string, redisPidValue: number, size: number, mode: M
     rssRegistered,
     settled,
     skippedPerRound: (skipped.get() - skippedBefore) / rounds,
+    registryMs: percentile(
+      registryTimes.sort((a, b) => a - b),
+      50,
+    ),
+    registryCpuMs,
     rss: rss.stop(),
   } satisfies Row;
 }
@@ -288,6 +312,8 @@ function report(rows: readonly Row[], cost: CryptoCost, startRss: number): void 
     ["threads", 7],
     ["reg chk/rnd", 11],
     ["starts skip", 11],
+    ["reg ms", 7],
+    ["reg cpu", 7],
     ["RSS reg", 7],
     ["RSS ctl", 7],
     ["RSS agents", 10],
@@ -314,6 +340,8 @@ function report(rows: readonly Row[], cost: CryptoCost, startRss: number): void 
       signed ? col(`${(PERCENT * r.threadedShare).toFixed(0)}%`, 7) : col("-", 7),
       col(r.registrationsPerRound, 11, 0),
       col(r.skippedPerRound, 11, 0),
+      col(r.registryMs, 7),
+      col(r.registryCpuMs, 7),
       col(r.rssRegistered, 7),
       col(r.rss.controller, 7),
       col(r.rss.agents, 10),
@@ -329,7 +357,9 @@ function report(rows: readonly Row[], cost: CryptoCost, startRss: number): void 
       "heartbeats, reg chk/rnd); bare us = one crypto.verify of an ed25519 SSHSIG signed-data " +
       "blob with a ready key, measured just before and after the row; cpu x = us/reply over bare " +
       "us; replies/core-s = replies verified per CPU-second; threads = share of the checks run " +
-      "on verification threads; RSS reg = controller right after reading (verifying) the " +
+      "on verification threads; reg ms / reg cpu = the registry's cost per request (one " +
+      "expected-set computation: accepted hosts, live registrations, last-known facts), p50 wall " +
+      "and controller CPU ms; RSS reg = controller right after reading (verifying) the " +
       "registry, RSS ctl/agents/redis = peak MiB while measuring the row.",
   );
   const big = rows.find((r) => r.size === GOAL.ratioSize && r.mode === "signed");

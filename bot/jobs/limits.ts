@@ -14,6 +14,11 @@ export const DEFAULT_MAX_JOBS_KEPT = 10_000;
 export const DEFAULT_MAX_JOB_BYTES_KEPT = 256 * 1024 * 1024;
 /** Most bytes of one stored progress event (JSON). */
 export const MAX_JOB_EVENT_BYTES = 8 * 1024;
+/**
+ * Most bytes of progress events stored for one job: later events still reach live viewers but
+ * are not kept, so no `GET /jobs/:id` of any job answers more than about this much.
+ */
+export const MAX_JOB_EVENTS_BYTES = 8 * 1024 * 1024;
 /** What a cut string ends with: `… [truncated: 12345 more characters]`. */
 export const TRUNCATION_MARKER = "… [truncated:";
 /** Strings are never cut shorter than this many characters (then whole parts are replaced). */

@@ -11,7 +11,8 @@
  *
  * Bounds: a record is at most {@link MAX_JOB_RECORD_BYTES} (outputs cut with a visible
  * marker, `truncated: true`), an event at most {@link MAX_JOB_EVENT_BYTES}, a job at most
- * {@link MAX_JOB_EVENTS} events. Retention: jobs expire `ttlSeconds` after they were last
+ * {@link MAX_JOB_EVENTS} events and {@link MAX_JOB_EVENTS_BYTES} of them (later ones reach live
+ * viewers only, after one notice). Retention: jobs expire `ttlSeconds` after they were last
  * touched, and whenever more than `maxJobs` jobs or more than `maxBytes` bytes are kept, the
  * oldest jobs are deleted first until both hold.
  *
@@ -36,6 +37,7 @@ import {
   capJobRecord,
   DEFAULT_MAX_JOB_BYTES_KEPT,
   DEFAULT_MAX_JOBS_KEPT,
+  MAX_JOB_EVENTS_BYTES,
   summarize,
 } from "./limits.ts";
 import type {
@@ -47,10 +49,18 @@ import type {
   JobSummary,
 } from "./types.ts";
 
-export { MAX_JOB_EVENT_BYTES, MAX_JOB_RECORD_BYTES, TRUNCATION_MARKER } from "./limits.ts";
+export {
+  MAX_JOB_EVENT_BYTES,
+  MAX_JOB_EVENTS_BYTES,
+  MAX_JOB_RECORD_BYTES,
+  TRUNCATION_MARKER,
+} from "./limits.ts";
 
 /** Most progress events kept per job. */
 export const MAX_JOB_EVENTS = 10_000;
+/** Running jobs whose event bytes are counted at once (far more than ever run together). */
+const MAX_TRACKED_JOBS = 10_000;
+const MIB = 1024 * 1024;
 export { DEFAULT_MAX_JOBS_KEPT, DEFAULT_MAX_JOB_BYTES_KEPT };
 /** Jobs deleted per round when retention prunes. */
 const PRUNE_BATCH = 100;
@@ -125,6 +135,8 @@ export class RedisJobStore implements JobStore {
   private readonly sealer: StateSealer;
   private readonly maxJobs: number;
   private readonly maxBytes: number;
+  /** Bytes of events stored per running job of this process (∞ once over the budget). */
+  private readonly eventBytes = new Map<string, number>();
 
   constructor(options: RedisJobStoreOptions) {
     this.redis = options.redis;
@@ -198,12 +210,38 @@ export class RedisJobStore implements JobStore {
     const entry: JobEvent = { at: new Date().toISOString(), event: capJobEvent(event) };
     const live: JobLiveMessage = { type: "event", entry };
     const raw = this.sealer.seal(JOB_EVENT_KIND, key, entry);
+    const bytes = Buffer.byteLength(raw);
+    const kept = this.eventBytes.get(id) ?? 0;
+    if (kept + bytes > MAX_JOB_EVENTS_BYTES) {
+      // Over the job's budget: live viewers still see it, the store keeps one notice instead.
+      if (kept !== Number.POSITIVE_INFINITY) await this.keepOverflowNotice(id, key);
+      await this.live(this.redis.multi(), id, live).exec();
+      return;
+    }
+    if (this.eventBytes.size >= MAX_TRACKED_JOBS) this.eventBytes.clear();
+    this.eventBytes.set(id, kept + bytes);
     const tx = this.redis
       .multi()
       .rpush(key, raw)
       .ltrim(key, -MAX_JOB_EVENTS, -1)
       .expire(key, this.ttl);
     await this.live(tx, id, live).exec();
+    await this.redis.hincrby(this.sizes, id, bytes);
+  }
+
+  /** Stores the one notice that a job's later progress events are not kept. */
+  private async keepOverflowNotice(id: string, key: string): Promise<void> {
+    this.eventBytes.set(id, Number.POSITIVE_INFINITY);
+    const notice: JobEvent = {
+      at: new Date().toISOString(),
+      event: {
+        type: "progress",
+        jobId: id,
+        line: `later progress not kept: this job's events reached ${MAX_JOB_EVENTS_BYTES / MIB} MiB (the result is)`,
+      },
+    };
+    const raw = this.sealer.seal(JOB_EVENT_KIND, key, notice);
+    await this.redis.multi().rpush(key, raw).expire(key, this.ttl).exec();
     await this.redis.hincrby(this.sizes, id, Buffer.byteLength(raw));
   }
 
@@ -221,6 +259,7 @@ export class RedisJobStore implements JobStore {
     const { tx, bytes } = await this.write(done);
     await this.live(tx, id, live).exec();
     await this.redis.hincrby(this.sizes, id, bytes - before);
+    this.eventBytes.delete(id);
     await this.prune();
   }
 

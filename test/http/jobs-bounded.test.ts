@@ -11,6 +11,8 @@ import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { MAX_JOBS_LISTED } from "../../bot/commands/builtins/jobs.ts";
 import {
+  MAX_JOB_EVENT_BYTES,
+  MAX_JOB_EVENTS_BYTES,
   MAX_JOB_RECORD_BYTES,
   RedisJobStore,
   TRUNCATION_MARKER,
@@ -20,6 +22,7 @@ import { hashToken } from "../../transports/http/tokens.ts";
 import { who } from "../harness/bot.ts";
 import { fleetDouble } from "../harness/fleet-double.ts";
 import { startTestHttp, type TestHttp } from "../harness/http.ts";
+import { waitFor } from "../harness/ports.ts";
 import { startRedis, type TestRedis } from "../harness/redis-server.ts";
 import { testSealer } from "../harness/seal.ts";
 
@@ -254,5 +257,34 @@ describe("job retention: by count and by bytes, oldest first (real Redis)", () =
     assert.deepEqual(kept, all.slice(all.length - kept.length).reverse());
     const bytes = (await redis.hvals("bytes:jobs:bytes")).reduce((n, v) => n + Number(v), 0);
     assert.ok(bytes <= 3 * 1024, `${bytes} bytes kept`);
+  });
+
+  test("one job's stored events stop at MAX_JOB_EVENTS_BYTES with one notice; live viewers see them all", async () => {
+    const store = new RedisJobStore({
+      redis,
+      prefix: "events:",
+      ttlSeconds: 3600,
+      sealer: testSealer(),
+    });
+    const [id = ""] = ids(1, "e");
+    await store.create(job(id));
+    const live = new Redis(server.url);
+    let published = 0;
+    live.on("message", () => void published++);
+    await live.subscribe(`events:job:{${id}}:events`);
+    const line = "p".repeat(MAX_JOB_EVENT_BYTES / 2);
+    const sent = Math.ceil(MAX_JOB_EVENTS_BYTES / line.length) + 50;
+    for (let i = 0; i < sent; i++) await store.addEvent(id, { type: "progress", jobId: id, line });
+    const events = await store.events(id);
+    const bytes = events.reduce((n, e) => n + JSON.stringify(e).length, 0);
+    assert.ok(bytes <= MAX_JOB_EVENTS_BYTES + MAX_JOB_EVENT_BYTES, `${bytes} bytes kept`);
+    const last = events.at(-1)?.event;
+    assert.ok(last?.type === "progress" && /later progress not kept/.test(last.line));
+    assert.equal(
+      events.filter((e) => e.event.type === "progress" && /not kept/.test(e.event.line)).length,
+      1,
+    );
+    await waitFor("every event published live", () => published >= sent);
+    live.disconnect();
   });
 });

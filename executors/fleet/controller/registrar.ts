@@ -70,6 +70,12 @@ export const REGISTRAR_MARK_TTL_MS = 15_000;
 const REGISTRAR_MARK_EVERY_MS = 5_000;
 /** A census is over once no announcement arrived for this long and every one is stored… */
 export const CENSUS_QUIET_MS = 150;
+/** How long a census waits for its first announcement (an empty fleet waits this long). */
+export const CENSUS_FIRST_MS = 1_000;
+/** Once this many announcements arrived in a census… */
+const CENSUS_LARGE = 500;
+/** …the quiet that ends it is this long instead. */
+export const CENSUS_QUIET_LARGE_MS = 1_000;
 /** …or after this long, whichever comes first. */
 export const CENSUS_MAX_MS = 10_000;
 /** After a reconnect, the second census follows the first by this long. */
@@ -234,7 +240,8 @@ export class Registrar {
 
   /**
    * Asks every agent to announce itself now, and returns once announcements stop arriving
-   * ({@link CENSUS_QUIET_MS}) or after {@link CENSUS_MAX_MS}.
+   * ({@link CENSUS_QUIET_MS}; {@link CENSUS_QUIET_LARGE_MS} once a large fleet answers) and
+   * are stored, or after {@link CENSUS_MAX_MS}.
    */
   census(): Promise<void> {
     this.running ??= this.ask().finally(() => (this.running = undefined));
@@ -271,11 +278,15 @@ export class Registrar {
           done();
         };
       };
+      let heard = 0;
       this.heard = () => {
         clearTimeout(quiet);
-        quiet = setTimeout(settle, CENSUS_QUIET_MS);
+        // A large fleet answers in bursts (each agent host signing in turn): wait longer.
+        const quietMs = ++heard >= CENSUS_LARGE ? CENSUS_QUIET_LARGE_MS : CENSUS_QUIET_MS;
+        quiet = setTimeout(settle, quietMs);
       };
-      this.heard();
+      // The first answers may take a moment (agents busy, or many of them): wait for them.
+      quiet = setTimeout(settle, CENSUS_FIRST_MS);
       bus
         .publish(names.requests, sealEnvelope(message, this.deps.censusSigner))
         .catch(() => done());

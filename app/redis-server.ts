@@ -209,6 +209,11 @@ export function hasAof(dataDir: string): boolean {
   );
 }
 
+/** A private server: no TCP port, only `socket`, readable by its owner alone. */
+function socketArgs(socket: string): string[] {
+  return ["--port", "0", "--unixsocket", socket, "--unixsocketperm", SOCKET_MODE];
+}
+
 /**
  * The persistence arguments of the embedded server: AOF with fsync before every reply,
  * loaded on start, and RDB snapshots beside it. `appenddirname` exists from Redis 7 on; older
@@ -273,19 +278,7 @@ export async function migrateRdbToAof(
   const persistence = durabilityArgs(dataDir, major, { appendonly: "no", save: "" });
   const child = spawn(
     binary,
-    [
-      "--port",
-      "0",
-      "--unixsocket",
-      socket,
-      "--unixsocketperm",
-      SOCKET_MODE,
-      ...persistence,
-      "--protected-mode",
-      "yes",
-      "--requirepass",
-      password,
-    ],
+    [...socketArgs(socket), ...persistence, "--protected-mode", "yes", "--requirepass", password],
     { stdio: ["ignore", "ignore", "pipe"], detached: false },
   );
   let stderr = "";
@@ -372,12 +365,7 @@ export async function startEmbeddedRedis(
   const convertedFromRdb = !hasAof(dataDir) && existsSync(join(dataDir, RDB_FILE));
   if (convertedFromRdb) await migrateRdbToAof(binary, dataDir, major);
   const args = [
-    "--port",
-    "0",
-    "--unixsocket",
-    socket,
-    "--unixsocketperm",
-    SOCKET_MODE,
+    ...socketArgs(socket),
     ...durabilityArgs(dataDir, major),
     "--protected-mode",
     "yes",

@@ -17,14 +17,9 @@
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadVerifier } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
-import { openEnvelope } from "../protocol/envelope.ts";
-import { parsePublicKeyLine } from "../protocol/keys.ts";
-import {
-  SUPPORTED_PROTOCOLS,
-  registrationSchema,
-  type RegistrationMessage,
-} from "../protocol/messages.ts";
+import type { RegistrationMessage } from "../protocol/messages.ts";
 import type { RejectionRecorder } from "../protocol/rejections.ts";
+import { openRegistration, verifyRegistration } from "./registration-check.ts";
 import { textDigest } from "./text-digest.ts";
 
 /** A last-known entry older than this is rewritten on the next heartbeat (the `lastSeen` of `absent`). */
@@ -156,21 +151,13 @@ export class LastKnown {
       );
       return undefined;
     };
-    const opened = openEnvelope(raw, registrationSchema, SUPPORTED_PROTOCOLS);
+    const opened = openRegistration(raw);
     if (!opened.ok) return refuse(opened.rejection.detail);
-    const { message: reg, payload, sig } = opened.opened;
+    const { reg, candidate } = opened.opened;
     if (reg.hostname !== host) return refuse(`names ${reg.hostname}`);
-    let key: { line: string; fingerprint: string };
-    try {
-      key = parsePublicKeyLine(reg.public_key);
-    } catch (err) {
-      return refuse(`public_key: ${(err as Error).message}`);
-    }
-    const bad = this.verifier.verifyAsync
-      ? await this.verifier.verifyAsync(payload, sig, key.line, now)
-      : this.verifier.verify(payload, sig, key.line, now);
+    const bad = await verifyRegistration(opened.opened, this.verifier, now);
     if (bad) return refuse(`${bad.reason}: ${bad.detail}`);
-    return { reg, keyLine: key.line, fingerprint: key.fingerprint, digest };
+    return { reg, keyLine: candidate.keyLine, fingerprint: candidate.fingerprint, digest };
   }
 }
 

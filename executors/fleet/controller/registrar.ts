@@ -32,19 +32,22 @@ import type { PubSubBus } from "../../../lib/redis/bus.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadSigner, PayloadVerifier } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
-import { openEnvelope, sealEnvelope } from "../protocol/envelope.ts";
-import { parsePublicKeyLine } from "../protocol/keys.ts";
+import { sealEnvelope } from "../protocol/envelope.ts";
 import {
   PROTOCOL_VERSION,
-  SUPPORTED_PROTOCOLS,
-  registrationSchema,
   LEAVING_TTL_MS,
   type CensusMessage,
   type RegistrationMessage,
 } from "../protocol/messages.ts";
 import type { RejectionRecorder } from "../protocol/rejections.ts";
 import type { Candidate } from "./enrollment.ts";
-import type { FreshnessOptions } from "./registry-reader.ts";
+import {
+  freshnessRefusal,
+  openRegistration,
+  verifyRegistration,
+  type FreshnessOptions,
+  type OpenedRegistration,
+} from "./registration-check.ts";
 import { MAX_REGISTRATION_BYTES } from "./registry-reader.ts";
 
 /** Announcements of hosts not accepted verified per second, sustained (the rest are dropped). */
@@ -140,18 +143,19 @@ export async function storeRegistration(
     .exec();
 }
 
-/** The fields an announcement claims, read without checking anything (for the budget). */
-function peek(raw: string): { hostname: string; publicKey: string } | undefined {
-  try {
-    const envelope = JSON.parse(raw) as { payload?: unknown };
-    if (typeof envelope.payload !== "string") return undefined;
-    const p = JSON.parse(envelope.payload) as { hostname?: unknown; public_key?: unknown };
-    return typeof p.hostname === "string" && typeof p.public_key === "string"
-      ? { hostname: p.hostname, publicKey: p.public_key }
-      : undefined;
-  } catch {
-    return undefined;
-  }
+/** A token bucket: `tokens` left, refilled since `at`. */
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Takes one token from `b` at `now`, refilled at `perSecond` up to `capacity`; false when empty. */
+function take(b: Bucket, now: number, capacity: number, perSecond: number): boolean {
+  b.tokens = Math.min(capacity, b.tokens + (Math.max(0, now - b.at) * perSecond) / MS_PER_SECOND);
+  b.at = now;
+  if (b.tokens < 1) return false;
+  b.tokens--;
+  return true;
 }
 
 /** Ingests announcements while started. */
@@ -159,9 +163,8 @@ export class Registrar {
   private readonly claims = new Map<string, Claim>();
   private readonly newest = new Map<string, number>();
   private readonly pending = new Map<string, number>();
-  private readonly perHost = new Map<string, { tokens: number; at: number }>();
-  private tokens = UNACCEPTED_BURST;
-  private tokensAt = 0;
+  private readonly perHost = new Map<string, Bucket>();
+  private readonly unaccepted: Bucket = { tokens: UNACCEPTED_BURST, at: 0 };
   /** Announcements being checked or stored (a census waits for them). */
   private inFlight = 0;
   private drained: (() => void) | undefined;
@@ -296,28 +299,11 @@ export class Registrar {
 
   /** One of `hostname`'s verifications ({@link ACCEPTED_PER_HOST_BURST}, refilled 1 a second). */
   private spendFor(hostname: string): boolean {
-    const t = this.deps.now();
-    const bucket = this.perHost.get(hostname) ?? { tokens: ACCEPTED_PER_HOST_BURST, at: t };
-    bucket.tokens = Math.min(
-      ACCEPTED_PER_HOST_BURST,
-      bucket.tokens + Math.max(0, (t - bucket.at) / MS_PER_SECOND),
-    );
-    bucket.at = t;
+    const now = this.deps.now();
+    const bucket = this.perHost.get(hostname) ?? { tokens: ACCEPTED_PER_HOST_BURST, at: now };
     if (this.perHost.size >= MAX_TRACKED) this.perHost.clear();
     this.perHost.set(hostname, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens--;
-    return true;
-  }
-
-  private spend(): boolean {
-    const t = this.deps.now();
-    const refill = ((t - this.tokensAt) * UNACCEPTED_PER_SECOND) / MS_PER_SECOND;
-    this.tokens = Math.min(UNACCEPTED_BURST, this.tokens + Math.max(0, refill));
-    this.tokensAt = t;
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    return true;
+    return take(bucket, now, ACCEPTED_PER_HOST_BURST, 1);
   }
 
   private onAnnouncement(raw: string): void {
@@ -328,14 +314,12 @@ export class Registrar {
         reason: "oversize",
         detail: `registration of ${raw.length} characters, more than ${MAX_REGISTRATION_BYTES}`,
       });
-    const claimed = peek(raw);
-    if (claimed === undefined)
-      return rejections.record({
-        reason: "malformed_envelope",
-        detail: "registration announcement",
-      });
+    const parsed = openRegistration(raw);
+    if (!parsed.ok) return rejections.record(parsed.rejection, { message: "registration" });
+    const opened = parsed.opened;
+    const claimed = opened.candidate;
     const accepted = this.deps.acceptedKey(claimed.hostname);
-    if (accepted !== undefined && sameKey(accepted, claimed.publicKey)) {
+    if (accepted === claimed.keyLine) {
       // Anyone can copy an accepted host's public key into a forged announcement: each host
       // gets a few verifications a second, so forgeries cost a bounded amount per host.
       if (!this.spendFor(claimed.hostname))
@@ -347,20 +331,20 @@ export class Registrar {
           { hostname: claimed.hostname },
         );
     } else {
-      if (!this.spend())
+      if (!take(this.unaccepted, this.deps.now(), UNACCEPTED_BURST, UNACCEPTED_PER_SECOND))
         return rejections.record(
           {
             reason: "backlog_full",
             detail: `announcements of hosts not accepted beyond ${UNACCEPTED_PER_SECOND} a second (burst ${UNACCEPTED_BURST})`,
           },
-          { hostname: claimed.hostname.slice(0, MAX_LOGGED_NAME) },
+          { hostname: claimed.hostname },
         );
     }
     this.inFlight++;
-    this.ingest(raw, accepted)
+    this.ingest(raw, opened, accepted)
       .catch((err: unknown) =>
         this.deps.logger.warn("storing a registration failed", {
-          hostname: claimed.hostname.slice(0, MAX_LOGGED_NAME),
+          hostname: claimed.hostname,
           error: errorMessage(err),
         }),
       )
@@ -370,52 +354,29 @@ export class Registrar {
       });
   }
 
-  private async ingest(raw: string, acceptedKey: string | undefined): Promise<void> {
+  private async ingest(
+    raw: string,
+    opened: OpenedRegistration,
+    acceptedKey: string | undefined,
+  ): Promise<void> {
     const { rejections, verifier, names, redis } = this.deps;
     const now = this.deps.now();
-    const opened = openEnvelope(raw, registrationSchema, SUPPORTED_PROTOCOLS);
-    if (!opened.ok) return rejections.record(opened.rejection, { message: "registration" });
-    const { message: reg, payload, sig } = opened.opened;
-    let key: { line: string; fingerprint: string };
-    try {
-      key = parsePublicKeyLine(reg.public_key);
-    } catch (err) {
-      return rejections.record({
-        reason: "malformed_payload",
-        detail: `public_key: ${(err as Error).message}`,
-      });
-    }
-    const { clockSkewMs, maxRegistrationTtlMs } = this.deps.freshness;
-    const age = now - reg.sent_at;
-    if (age > Math.min(reg.ttl_ms, maxRegistrationTtlMs) + clockSkewMs || -age > clockSkewMs)
-      return rejections.record(
-        {
-          reason: "stale_registration",
-          detail: `announcement of ${reg.hostname} is ${age} ms old`,
-        },
-        { hostname: reg.hostname },
-      );
-    const bad = verifier.verifyAsync
-      ? await verifier.verifyAsync(payload, sig, key.line, now)
-      : verifier.verify(payload, sig, key.line, now);
+    const { reg, candidate } = opened;
+    const stale = freshnessRefusal(reg, now, this.deps.freshness);
+    if (stale) return rejections.record(stale, { hostname: reg.hostname });
+    const bad = await verifyRegistration(opened, verifier, now);
     if (bad) return rejections.record(bad, { hostname: reg.hostname, message: "registration" });
-    const candidate: Candidate = {
-      hostname: reg.hostname,
-      keyLine: key.line,
-      fingerprint: key.fingerprint,
-      ...(reg.certificate === undefined ? {} : { certificate: reg.certificate }),
-    };
-    if (acceptedKey !== undefined && acceptedKey !== key.line) {
+    if (acceptedKey !== undefined && acceptedKey !== candidate.keyLine) {
       // Another key under an accepted hostname: it never replaces the accepted host's entry.
-      const id = `${reg.hostname} ${key.fingerprint}`;
+      const id = `${reg.hostname} ${candidate.fingerprint}`;
       if (!this.claims.has(id)) {
         if (this.claims.size >= MAX_CLAIMS) this.claims.clear();
         rejections.record(
           {
             reason: "key_mismatch",
-            detail: `${reg.hostname} announced with ${key.fingerprint}, not its accepted key`,
+            detail: `${reg.hostname} announced with ${candidate.fingerprint}, not its accepted key`,
           },
-          { hostname: reg.hostname, fingerprint: key.fingerprint },
+          { hostname: reg.hostname, fingerprint: candidate.fingerprint },
         );
       }
       this.claims.set(id, { reg, candidate });
@@ -433,7 +394,7 @@ export class Registrar {
     }
     if (acceptedKey === undefined && !this.deps.mayBeAccepted(candidate)) {
       // Waiting for an operator: at most MAX_PENDING_HOSTS of those are in the registry.
-      const until = now + Math.min(reg.ttl_ms, maxRegistrationTtlMs);
+      const until = now + Math.min(reg.ttl_ms, this.deps.freshness.maxRegistrationTtlMs);
       if (!this.pending.has(reg.hostname) && this.pendingCount(now) >= MAX_PENDING_HOSTS)
         return rejections.record(
           {
@@ -451,14 +412,5 @@ export class Registrar {
   }
 }
 
-/** Longest hostname put in a log line (an announcement's name is the sender's choice). */
-const MAX_LOGGED_NAME = 255;
 /** Hostnames whose newest stored announcement time is remembered. */
 const MAX_TRACKED = 200_000;
-
-/** True when two key lines name the same key (type and base64; comments aside). */
-function sameKey(a: string, b: string): boolean {
-  const [ta, ka] = a.split(" ");
-  const [tb, kb] = b.split(" ");
-  return ta === tb && ka === kb;
-}

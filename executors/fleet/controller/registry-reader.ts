@@ -25,13 +25,7 @@ import type { Logger } from "../../../lib/log.ts";
 import type { RedisClient } from "../../../lib/redis/client.ts";
 import type { PayloadVerifier } from "../protocol/auth.ts";
 import type { FleetNames } from "../protocol/channels.ts";
-import { openEnvelope } from "../protocol/envelope.ts";
-import { parsePublicKeyLine } from "../protocol/keys.ts";
-import {
-  SUPPORTED_PROTOCOLS,
-  registrationSchema,
-  type RegistrationMessage,
-} from "../protocol/messages.ts";
+import type { RegistrationMessage } from "../protocol/messages.ts";
 import type { Rejection, RejectionRecorder } from "../protocol/rejections.ts";
 import type { EnrollmentVia, NodeInfo } from "../types.ts";
 import {
@@ -41,6 +35,13 @@ import {
   type EnrollmentDecision,
 } from "./enrollment.ts";
 import type { LastKnown } from "./last-known.ts";
+import {
+  freshnessRefusal,
+  openRegistration,
+  registrationNode,
+  verifyRegistration,
+  type FreshnessOptions,
+} from "./registration-check.ts";
 import type { Claim } from "./registrar.ts";
 
 /** What the reader needs of the registrar (registrar.ts). */
@@ -73,14 +74,6 @@ export const MAX_INSPECT_PER_READ = 1_000;
 export const MAX_INDEX_NAME_LENGTH = 255;
 /** Sorts hostnames as `localeCompare` does, without building a collator per comparison. */
 const byHostname = new Intl.Collator().compare;
-
-/** Freshness limits for registrations. */
-export interface FreshnessOptions {
-  /** Clock difference tolerated between agents and the controller. */
-  readonly clockSkewMs: number;
-  /** Cap on the `ttl_ms` a registration may claim. */
-  readonly maxRegistrationTtlMs: number;
-}
 
 /** A registration whose self-signature verified, remembered by the digest of its text. */
 interface Verified {
@@ -239,10 +232,10 @@ export class RegistryReader {
     }
     await Promise.all(remember);
     for (const claim of this.registrar?.pendingClaims() ?? []) {
-      if (this.freshnessRefusal(claim.reg, now)) continue;
+      if (freshnessRefusal(claim.reg, now, this.freshness)) continue;
       const decision = this.enrollment.decide(claim.candidate, now);
       if (decision.state === "accepted") continue;
-      nodes.push(this.claimNode(claim, decision));
+      nodes.push(registrationNode(claim.reg, claim.candidate, decision));
     }
     const unknown = new Set<string>();
     for (const host of acceptedNames) {
@@ -398,22 +391,6 @@ export class RegistryReader {
   }
 
   /** A claim on an accepted hostname by another key, as `nodes pending` lists it. */
-  private claimNode(claim: Claim, decision: EnrollmentDecision): NodeInfo {
-    const { reg, candidate } = claim;
-    return {
-      hostname: candidate.hostname,
-      facts: reg.facts,
-      fingerprint: candidate.fingerprint,
-      publicKey: candidate.keyLine,
-      version: reg.version,
-      lastSeen: new Date(reg.sent_at).toISOString(),
-      state: decision.state,
-      ...(decision.via === undefined ? {} : { via: decision.via }),
-      ...(decision.keyChanged === true ? { keyChanged: true } : {}),
-      ...(decision.detail === undefined ? {} : { detail: decision.detail }),
-    };
-  }
-
   /** An entry refused at `score`: counted once, not fetched again until its agent writes anew. */
   private refuse(host: string, score: number, rejection: Rejection): void {
     this.inspected.set(host, { score });
@@ -430,7 +407,7 @@ export class RegistryReader {
     expired: string[],
   ): NodeInfo | undefined | Promise<NodeInfo | undefined> {
     const { reg, candidate } = entry;
-    const fresh = this.freshnessRefusal(reg, now);
+    const fresh = freshnessRefusal(reg, now, this.freshness);
     if (fresh) {
       // Counted once, and out of the index: its agent adds it back with its next heartbeat.
       this.inspected.delete(candidate.hostname);
@@ -456,36 +433,9 @@ export class RegistryReader {
     const { reg, candidate } = entry;
     if (decision.state !== "accepted") this.logPending(candidate, decision);
     if (entry.listed && sameDecision(entry.listed.decision, decision)) return entry.listed.node;
-    const node: NodeInfo = {
-      hostname: candidate.hostname,
-      facts: reg.facts,
-      fingerprint: candidate.fingerprint,
-      publicKey: candidate.keyLine,
-      version: reg.version,
-      lastSeen: new Date(reg.sent_at).toISOString(),
-      state: decision.state,
-      ...(decision.via === undefined ? {} : { via: decision.via }),
-      ...(decision.keyChanged === true ? { keyChanged: true } : {}),
-      ...(decision.detail === undefined ? {} : { detail: decision.detail }),
-    };
+    const node = registrationNode(reg, candidate, decision);
     entry.listed = { decision, node };
     return node;
-  }
-
-  private freshnessRefusal(reg: RegistrationMessage, now: number): Rejection | undefined {
-    const { clockSkewMs, maxRegistrationTtlMs } = this.freshness;
-    const ttl = Math.min(reg.ttl_ms, maxRegistrationTtlMs);
-    if (reg.sent_at > now + clockSkewMs)
-      return {
-        reason: "stale_registration",
-        detail: `registration of ${reg.hostname} is dated ${reg.sent_at - now} ms in the future`,
-      };
-    if (now - reg.sent_at > ttl + clockSkewMs)
-      return {
-        reason: "stale_registration",
-        detail: `registration of ${reg.hostname} was signed ${now - reg.sent_at} ms ago, more than its ${ttl} ms lifetime`,
-      };
-    return undefined;
   }
 
   private logPending(c: Candidate, decision: EnrollmentDecision): void {
@@ -519,36 +469,16 @@ export class RegistryReader {
       this.refuse(host, score, r);
       return undefined;
     };
-    const opened = openEnvelope(raw, registrationSchema, SUPPORTED_PROTOCOLS);
+    const opened = openRegistration(raw);
     if (!opened.ok) return refuse(opened.rejection);
-    const { message: reg, payload, sig } = opened.opened;
+    const { reg, candidate } = opened.opened;
     if (reg.hostname !== host)
       return refuse({
         reason: "hostname_mismatch",
         detail: `registration under ${host} names ${reg.hostname}`,
       });
-    let fingerprint: string;
-    let keyLine: string;
-    try {
-      const key = parsePublicKeyLine(reg.public_key);
-      fingerprint = key.fingerprint;
-      keyLine = key.line;
-    } catch (err) {
-      return refuse({
-        reason: "malformed_payload",
-        detail: `public_key: ${(err as Error).message}`,
-      });
-    }
-    const bad = this.verifier.verifyAsync
-      ? await this.verifier.verifyAsync(payload, sig, keyLine, now)
-      : this.verifier.verify(payload, sig, keyLine, now);
+    const bad = await verifyRegistration(opened.opened, this.verifier, now);
     if (bad) return refuse(bad);
-    const candidate: Candidate = {
-      hostname: host,
-      keyLine,
-      fingerprint,
-      ...(reg.certificate === undefined ? {} : { certificate: reg.certificate }),
-    };
     return { digest, raw, reg, candidate };
   }
 }

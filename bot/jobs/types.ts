@@ -39,27 +39,28 @@ export interface JobRecord {
  * What job lists show of a job: never its result or events, so a list costs what it shows.
  * `counts` are the numbers of its fleet result summary (ok, failed, noAck, …) once finished.
  */
-export interface JobSummary {
-  readonly id: string;
-  readonly text: string;
-  readonly command: string;
-  /** Whose command it is (the requester of a confirmed command). */
-  readonly principal: string;
-  readonly transport: TransportName;
-  readonly state: JobState;
-  readonly createdAt: string;
+export interface JobSummary extends Pick<
+  JobRecord,
+  | "id"
+  | "text"
+  | "command"
+  | "principal"
+  | "transport"
+  | "state"
+  | "createdAt"
+  | "finishedAt"
+  | "confirmedBy"
+  | "rerunOf"
+  | "cancelledBy"
+  | "truncated"
+> {
   /** When the job last changed: its end, else its start. */
   readonly updatedAt: string;
-  readonly finishedAt?: string;
   /** How many hosts it targets. */
   readonly targets: number;
   readonly counts?: Readonly<Record<string, number>>;
-  readonly confirmedBy?: string;
-  readonly rerunOf?: string;
-  readonly cancelledBy?: string;
   /** The error code when the command itself failed. */
   readonly errorCode?: string;
-  readonly truncated?: boolean;
 }
 
 /** One page of a job list, newest first; `nextCursor` asks for the next (older) page. */

@@ -131,6 +131,22 @@ describe("registrations channel: an agent login announces, controllers decide", 
     );
   });
 
+  test("a planted registrar mark (no census) and an emptied registry change no answer", async () => {
+    // A Redis writer with more than the agent login: the mark says a registrar is live, so a
+    // new controller asks for no census, and the registry it would read is gone.
+    await fleet.admin.set(names.registrar, "planted", "PX", 60_000);
+    await fleet.admin.del(names.nodeIndex, names.node("web01"), names.node("db01"));
+    const cli = fleet.controller({ ackTimeoutMs: 800, census: "unless-live" });
+    const r = await ping(cli);
+    assert.deepEqual(
+      r.hosts.map((h) => [h.hostname, h.status]),
+      [
+        ["db01", "ok"],
+        ["web01", "ok"],
+      ],
+    );
+  });
+
   test("a flood of junk announcements: a bounded registry, a bounded log, every answer true", async () => {
     const warnBefore = warnLines(c.logLines).length;
     const FLOOD = MAX_PENDING_HOSTS + 1_000;
